@@ -1,0 +1,52 @@
+"""Losses on raw network outputs, optionally weighted per sample.
+
+Each loss is ``loss(output, target, sample_weight=None)`` and returns a scalar,
+the (weighted) mean over samples, in scikit-learn's scaling so that
+``loss_curve_`` values are comparable with ``sklearn.neural_network``:
+
+- ``cross_entropy``: softmax + negative log-likelihood, for one label per sample
+  among several classes; ``target`` holds class indices.
+- ``binary_cross_entropy``: sigmoid + binary log loss, summed over outputs, for
+  binary and multilabel targets (0/1 floats).
+- ``squared_error``: half the mean squared error over samples and outputs.
+
+They take logits rather than probabilities because the fused forms are stable.
+"""
+
+import torch.nn.functional as F
+
+
+def _weighted_mean(per_sample, sample_weight):
+    return (per_sample * sample_weight).sum() / sample_weight.sum()
+
+
+def cross_entropy(output, target, sample_weight=None):
+    """Softmax cross-entropy; ``target`` holds class indices."""
+    if sample_weight is None:
+        return F.cross_entropy(output, target)
+    per_sample = F.cross_entropy(output, target, reduction="none")
+    return _weighted_mean(per_sample, sample_weight)
+
+
+def binary_cross_entropy(output, target, sample_weight=None):
+    """Sigmoid binary log loss, summed over outputs and averaged over samples."""
+    if sample_weight is None:
+        summed = F.binary_cross_entropy_with_logits(output, target, reduction="sum")
+        return summed / output.shape[0]
+    per_output = F.binary_cross_entropy_with_logits(output, target, reduction="none")
+    return _weighted_mean(per_output.sum(dim=1), sample_weight)
+
+
+def squared_error(output, target, sample_weight=None):
+    """Half the mean squared error, averaged over samples and outputs."""
+    if sample_weight is None:
+        return 0.5 * F.mse_loss(output, target)
+    per_sample = (output - target).square().mean(dim=1)
+    return 0.5 * _weighted_mean(per_sample, sample_weight)
+
+
+LOSSES = {
+    "cross_entropy": cross_entropy,
+    "binary_cross_entropy": binary_cross_entropy,
+    "squared_error": squared_error,
+}

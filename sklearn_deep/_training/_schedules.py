@@ -1,0 +1,31 @@
+"""Learning-rate schedules: the step size to use for the coming epoch.
+
+- ``constant``: ``learning_rate_init`` throughout.
+- ``linear``: ``eta_t = (1 - t / tau) * eta_0 + (t / tau) * eta_tau`` for epoch
+  ``t < tau``, then ``eta_tau`` (Goodfellow, Bengio & Courville, 2016, sec. 8.3.1),
+  with ``tau = decay_epochs`` (default ``max_iter``) and
+  ``eta_tau = learning_rate_final`` (default 1% of ``eta_0``).
+- ``invscaling``: ``eta_0 / (t_ + 1) ** power_t`` with ``t_`` the number of
+  samples seen so far, as scikit-learn computes it.
+- ``adaptive``: ``eta_0`` until the loss (or validation score) stops improving
+  for ``n_iter_no_change`` epochs, then divided by 5 (see ``_stopping``).
+"""
+
+# scikit-learn stops shrinking an adaptive learning rate below this.
+MIN_ADAPTIVE_LEARNING_RATE = 1e-6
+
+
+def scheduled_learning_rate(config, state):
+    """The learning rate for the epoch about to start, given the training state."""
+    if config.learning_rate == "linear":
+        tau = config.decay_epochs or config.max_iter
+        t = state.n_iter
+        if t >= tau:
+            return config.final_learning_rate
+        return (1 - t / tau) * config.learning_rate_init + (
+            t / tau
+        ) * config.final_learning_rate
+    if config.learning_rate == "invscaling":
+        return config.learning_rate_init / (state.t + 1) ** config.power_t
+    # constant and adaptive: the current rate, which only adaptive ever changes.
+    return state.learning_rate

@@ -1,0 +1,62 @@
+"""Convergence and early stopping, with scikit-learn's rules.
+
+Without early stopping the training loss must fall by more than ``tol`` at least
+once every ``n_iter_no_change`` epochs. With early stopping the validation score
+must rise by more than ``tol`` as often, and the weights of the best-scoring
+epoch are kept aside to be restored at the end. When patience runs out, an
+``adaptive`` schedule first divides the learning rate by 5; training stops only
+once that rate is below ``1e-6``.
+"""
+
+from sklearn_deep._training._schedules import MIN_ADAPTIVE_LEARNING_RATE
+
+
+def snapshot(module):
+    """A detached copy of ``module``'s parameters and buffers."""
+    return {name: value.detach().clone() for name, value in module.state_dict().items()}
+
+
+class Stopping:
+    """Decide after each epoch whether to go on, and keep the best weights."""
+
+    def __init__(self, config, state):
+        self.config = config
+        self.state = state
+        self.best_weights = None
+
+    def update(self, module, loss, score):
+        """Record one epoch's loss and validation score; return True to stop."""
+        config, state = self.config, self.state
+        if config.early_stopping:
+            if score < state.best_validation_score + config.tol:
+                state.no_improvement_count += 1
+            else:
+                state.no_improvement_count = 0
+            if score > state.best_validation_score:
+                state.best_validation_score = score
+                state.best_epoch = state.n_iter
+                self.best_weights = snapshot(module)
+        else:
+            if loss > state.best_loss - config.tol:
+                state.no_improvement_count += 1
+            else:
+                state.no_improvement_count = 0
+            if loss < state.best_loss:
+                state.best_loss = loss
+                state.best_epoch = state.n_iter
+        if state.no_improvement_count <= config.n_iter_no_change:
+            return False
+        if (
+            config.learning_rate == "adaptive"
+            and state.learning_rate > MIN_ADAPTIVE_LEARNING_RATE
+        ):
+            state.learning_rate /= 5
+            state.no_improvement_count = 0
+            return False
+        state.converged = True
+        return True
+
+    def restore_best(self, module):
+        """Load the best epoch's weights back, when early stopping kept any."""
+        if self.best_weights is not None:
+            module.load_state_dict(self.best_weights)

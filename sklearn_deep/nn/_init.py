@@ -1,0 +1,68 @@
+"""Weight initialisation schemes for linear layers, drawn from a given generator.
+
+Glorot & Bengio (2010) keep the variance of activations and gradients roughly
+constant across layers: uniform on ``[-sqrt(6 / (n_in + n_out)), +sqrt(...)]`` or
+normal with variance ``2 / (n_in + n_out)``. He et al. (2015) use ``2 / n_in`` for
+ReLU units. Sparse initialisation (Martens, 2010) gives each unit only a fraction
+of non-zero incoming weights, so units start out different without saturating.
+Biases start at zero in every scheme.
+"""
+
+import math
+
+import torch
+
+WEIGHT_INITS = (
+    "glorot_uniform",
+    "glorot_normal",
+    "he_uniform",
+    "he_normal",
+    "sparse",
+)
+
+
+@torch.no_grad()
+def initialize_linear(layer, scheme, generator, *, sparse_density=0.1):
+    """Initialise ``layer.weight`` by ``scheme`` and its bias to zero, in place.
+
+    Parameters
+    ----------
+    layer : torch.nn.Linear
+        The layer to initialise.
+    scheme : str
+        One of ``WEIGHT_INITS``.
+    generator : torch.Generator
+        Source of randomness, so that results depend only on the caller's seed.
+    sparse_density : float, default=0.1
+        For ``scheme="sparse"``: the fraction of each unit's incoming weights that
+        are non-zero (at least one). The non-zero weights are normal with variance
+        ``1 / k`` for ``k`` non-zero inputs, so a unit's input keeps unit scale.
+    """
+    weight = layer.weight
+    fan_out, fan_in = weight.shape
+    if scheme == "glorot_uniform":
+        bound = math.sqrt(6.0 / (fan_in + fan_out))
+        weight.uniform_(-bound, bound, generator=generator)
+    elif scheme == "glorot_normal":
+        weight.normal_(0.0, math.sqrt(2.0 / (fan_in + fan_out)), generator=generator)
+    elif scheme == "he_uniform":
+        bound = math.sqrt(6.0 / fan_in)
+        weight.uniform_(-bound, bound, generator=generator)
+    elif scheme == "he_normal":
+        weight.normal_(0.0, math.sqrt(2.0 / fan_in), generator=generator)
+    elif scheme == "sparse":
+        n_nonzero = max(1, round(sparse_density * fan_in))
+        weight.zero_()
+        values = torch.randn(
+            fan_out, n_nonzero, generator=generator, dtype=weight.dtype
+        ) / math.sqrt(n_nonzero)
+        # Each unit (row) picks its own n_nonzero inputs at random.
+        scores = torch.rand(fan_out, fan_in, generator=generator)
+        columns = scores.argsort(dim=1)[:, :n_nonzero]
+        weight.scatter_(1, columns.to(weight.device), values.to(weight.device))
+    else:
+        raise ValueError(
+            f"Unknown weight_init {scheme!r}; expected one of {list(WEIGHT_INITS)}."
+        )
+    if layer.bias is not None:
+        layer.bias.zero_()

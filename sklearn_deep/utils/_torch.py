@@ -1,0 +1,82 @@
+"""Small torch helpers: device resolution, seeding, tensor conversion.
+
+Nothing here knows about scikit-learn estimators; it only turns the plain values
+an estimator stores (``device="auto"``, ``random_state=0``) into torch objects.
+"""
+
+import numpy as np
+import torch
+from sklearn.utils import check_random_state
+
+TORCH_DTYPES = {"float32": torch.float32, "float64": torch.float64}
+
+
+def resolve_device(device):
+    """Turn ``"auto"``, ``"cpu"``, ``"cuda"`` or ``"cuda:N"`` into a ``torch.device``.
+
+    ``"auto"`` picks the first CUDA device when one is available, else the CPU.
+    Asking for CUDA on a machine without it raises a ``ValueError`` rather than
+    failing later inside torch.
+    """
+    if isinstance(device, torch.device):
+        device = str(device)
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        resolved = torch.device(device)
+    except (RuntimeError, TypeError) as exc:
+        raise ValueError(
+            f"device={device!r} is not a valid device; use 'auto', 'cpu', "
+            "'cuda' or 'cuda:N'."
+        ) from exc
+    if resolved.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError(
+                f"device={device!r} was requested but CUDA is not available on "
+                "this machine; use device='auto' or device='cpu'."
+            )
+        if resolved.index is not None and resolved.index >= torch.cuda.device_count():
+            raise ValueError(
+                f"device={device!r} does not exist: this machine has "
+                f"{torch.cuda.device_count()} CUDA device(s)."
+            )
+    elif resolved.type != "cpu":
+        raise ValueError(
+            f"device={device!r} is not supported; use 'auto', 'cpu', 'cuda' or "
+            "'cuda:N'."
+        )
+    return resolved
+
+
+def seed_from_random_state(random_state):
+    """Draw one integer seed from a ``random_state`` (None, int or RandomState).
+
+    An int gives the same seed every time; ``None`` draws from numpy's global
+    generator, so successive fits differ, as in scikit-learn.
+    """
+    return int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
+
+
+def make_generator(seed, device="cpu"):
+    """A ``torch.Generator`` on ``device`` seeded with ``seed``.
+
+    Estimators use local generators so that they never reseed torch's global
+    random state, which belongs to the user.
+    """
+    generator = torch.Generator(device=device)
+    generator.manual_seed(seed)
+    return generator
+
+
+def to_tensor(array, dtype, device):
+    """Convert a numpy array to a tensor on ``device`` without an extra copy.
+
+    ``torch.as_tensor`` shares memory with a numpy array of the right dtype on the
+    CPU, so the caller must never write into the returned tensor in place.
+    """
+    return torch.as_tensor(np.ascontiguousarray(array), dtype=dtype, device=device)
+
+
+def to_numpy(tensor):
+    """Detach a tensor and return it as a numpy array on the host."""
+    return tensor.detach().cpu().numpy()
