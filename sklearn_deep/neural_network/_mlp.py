@@ -7,7 +7,7 @@ from sklearn.metrics import accuracy_score, r2_score
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
-from sklearn.utils.validation import check_is_fitted, column_or_1d
+from sklearn.utils.validation import column_or_1d
 
 from sklearn_deep.neural_network._base import BaseMultilayerPerceptron
 from sklearn_deep.neural_network._docs import mlp_docstring
@@ -16,6 +16,7 @@ from sklearn_deep.utils._sklearn_compat import (
     _check_partial_fit_first_call,
     _fit_context,
 )
+
 
 class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
     _parameter_constraints = {
@@ -208,9 +209,7 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
     # ------------------------------------------------------------------ hooks
     def _set_partial_fit_classes(self, classes):
         if classes is None and not hasattr(self, "classes_"):
-            raise ValueError(
-                "classes must be passed on the first call to partial_fit."
-            )
+            raise ValueError("classes must be passed on the first call to partial_fit.")
         _check_partial_fit_first_call(self, classes)
 
     def _encode_target(self, y, first_call):

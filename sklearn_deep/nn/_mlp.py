@@ -45,7 +45,7 @@ class MultilayerPerceptron(nn.Sequential):
     ):
         layers = []
         widths = [n_features, *hidden_layer_sizes]
-        for n_in, n_out in zip(widths[:-1], widths[1:]):
+        for n_in, n_out in zip(widths[:-1], widths[1:], strict=True):
             layers.append(nn.Linear(n_in, n_out))
             if batch_norm:
                 layers.append(nn.BatchNorm1d(n_out))
