@@ -45,8 +45,8 @@ _EXAMPLE = {
     >>> X, y = make_moons(n_samples=200, noise=0.1, random_state=0)
     >>> clf = MLPClassifier(hidden_layer_sizes=(32,), max_iter=300,
     ...                     learning_rate_init=0.01, random_state=0).fit(X, y)
-    >>> clf.predict(X[:3])
-    array([1, 1, 1])
+    >>> clf.predict(X[:3]), y[:3]
+    (array([0, 1, 1]), array([0, 1, 1]))
     >>> round(clf.score(X, y), 2) >= 0.95
     True""",
     "regressor": """    >>> import numpy as np
