@@ -4,6 +4,8 @@ Nothing here knows about scikit-learn estimators; it only turns the plain values
 an estimator stores (``device="auto"``, ``random_state=0``) into torch objects.
 """
 
+import warnings
+
 import numpy as np
 import torch
 from sklearn.utils import check_random_state
@@ -72,9 +74,13 @@ def to_tensor(array, dtype, device):
     """Convert a numpy array to a tensor on ``device`` without an extra copy.
 
     ``torch.as_tensor`` shares memory with a numpy array of the right dtype on the
-    CPU, so the caller must never write into the returned tensor in place.
+    CPU, so the caller must never write into the returned tensor in place. For
+    the same reason a read-only array (e.g. a memory map) needs no copy: torch's
+    warning that it is not writable is silenced.
     """
-    return torch.as_tensor(np.ascontiguousarray(array), dtype=dtype, device=device)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="The given NumPy array is not")
+        return torch.as_tensor(np.ascontiguousarray(array), dtype=dtype, device=device)
 
 
 def to_numpy(tensor):
