@@ -7,6 +7,8 @@ bus; sparse data stays a scipy matrix on the host and only one batch at a time i
 made dense.
 """
 
+import itertools
+
 import scipy.sparse as sp
 import torch
 
@@ -45,24 +47,33 @@ class Batches:
         if self._sparse:
             self.inputs = sp.csr_matrix(inputs)
 
-    def __len__(self):
-        return -(-self.n_samples // self.batch_size)
-
     @property
     def sizes(self):
-        """The number of rows of each batch of an epoch."""
+        """The number of rows of each batch of an epoch.
+
+        A remainder of a single row joins the batch before it: statistics over
+        one row are degenerate (batch normalisation cannot even compute them).
+        """
         full, last = divmod(self.n_samples, self.batch_size)
-        return [self.batch_size] * full + ([last] if last else [])
+        sizes = [self.batch_size] * full + ([last] if last else [])
+        if len(sizes) > 1 and sizes[-1] == 1:
+            sizes[-2:] = [sizes[-2] + 1]
+        return sizes
+
+    def __len__(self):
+        return len(self.sizes)
 
     def epoch(self, generator):
         """Yield the batches of one epoch, in an order drawn from ``generator``."""
-        n, size = self.n_samples, self.batch_size
+        starts = [0, *itertools.accumulate(self.sizes)]
+        bounds = list(zip(starts[:-1], starts[1:], strict=True))
         if self.shuffle:
+            n = self.n_samples
             order = torch.randperm(n, generator=generator, device=generator.device)
             order = order.to(self.target.device)
-            indices = (order[start : start + size] for start in range(0, n, size))
+            indices = (order[start:stop] for start, stop in bounds)
         else:
-            indices = (slice(start, start + size) for start in range(0, n, size))
+            indices = (slice(start, stop) for start, stop in bounds)
         weight = self.sample_weight
         for index in indices:
             yield (

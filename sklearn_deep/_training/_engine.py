@@ -102,7 +102,9 @@ def train(
             for _ in range(max_epochs):
                 start = time.perf_counter()
                 learning_rate = scheduled_learning_rate(config, state)
-                set_learning_rate(optimizer, learning_rate)
+                if config.solver != "lbfgs":
+                    # L-BFGS steps by its line search from a unit step instead.
+                    set_learning_rate(optimizer, learning_rate)
                 module.train()
                 loss, grad_norms = epoch_step(
                     module, loss_fn, batches, optimizer, config, weights, generator

@@ -189,6 +189,10 @@ class BaseMultilayerPerceptron(BaseEstimator, metaclass=ABCMeta):
                 class_weight if sample_weight is None else sample_weight * class_weight
             )
 
+        if self.batch_norm and X.shape[0] < 2:
+            raise ValueError(
+                f"batch_norm=True needs at least 2 samples to fit, got {X.shape[0]}."
+            )
         seed = seed_from_random_state(self.random_state)
         early_stopping = self.early_stopping and not incremental
         n_samples = X.shape[0]
@@ -258,14 +262,17 @@ class BaseMultilayerPerceptron(BaseEstimator, metaclass=ABCMeta):
         return sizes
 
     def _build_module(self, hidden_layer_sizes, seed, device, dtype):
-        module = MultilayerPerceptron(
-            self.n_features_in_,
-            hidden_layer_sizes,
-            self.n_outputs_,
-            activation=self.activation,
-            dropout=self.dropout,
-            batch_norm=self.batch_norm,
-        )
+        # torch's layers draw a default initialisation from the global generator
+        # when built; fork it so that fitting leaves the user's random state be.
+        with torch.random.fork_rng(devices=[]):
+            module = MultilayerPerceptron(
+                self.n_features_in_,
+                hidden_layer_sizes,
+                self.n_outputs_,
+                activation=self.activation,
+                dropout=self.dropout,
+                batch_norm=self.batch_norm,
+            )
         module.reset_parameters(
             self.weight_init,
             make_generator(seed),
