@@ -299,7 +299,7 @@ def test_linear_schedule_defaults_and_state_function():
 
     X, y = _regression_data()
     model = MLPRegressor(
-        (8,),
+        hidden_layer_sizes=(8,),
         solver="sgd",
         learning_rate="linear",
         learning_rate_init=0.01,
@@ -320,7 +320,7 @@ def test_invscaling_schedule_formula():
     X, y = _regression_data(n_samples=50)
     eta_0, power_t, n_epochs = 0.05, 0.5, 8
     model = MLPRegressor(
-        (8,),
+        hidden_layer_sizes=(8,),
         solver="sgd",
         learning_rate="invscaling",
         learning_rate_init=eta_0,
@@ -378,7 +378,7 @@ def test_adaptive_schedule_divides_by_five_when_the_loss_stalls():
     X, y = np.zeros((40, 3)), np.zeros(40)
     n, eta_0 = 3, 1e-3
     model = MLPRegressor(
-        (),
+        hidden_layer_sizes=(),
         solver="sgd",
         learning_rate="adaptive",
         learning_rate_init=eta_0,
@@ -422,7 +422,7 @@ def test_adaptive_schedule_divides_by_five_when_the_loss_stalls():
 def test_adaptive_schedule_keeps_the_rate_while_the_loss_improves():
     X, y = _regression_data()
     model = MLPRegressor(
-        (16,),
+        hidden_layer_sizes=(16,),
         solver="sgd",
         learning_rate="adaptive",
         learning_rate_init=0.001,
@@ -470,7 +470,7 @@ def test_l2_shrinks_the_weights():
     norms = []
     for alpha in (0.0, 10.0):
         model = MLPRegressor(
-            (32,),
+            hidden_layer_sizes=(32,),
             alpha=alpha,
             learning_rate_init=0.01,
             max_iter=200,
@@ -489,7 +489,7 @@ def test_huge_l2_zeroes_weights_but_not_biases():
     y = y + 7.0
     # Adam with a decaying rate: large steps fit the bias, small ones settle.
     model = MLPRegressor(
-        (),
+        hidden_layer_sizes=(),
         alpha=1e5,
         batch_size=100,
         learning_rate="linear",
@@ -516,7 +516,7 @@ def test_l1_zeroes_the_weights_of_irrelevant_inputs():
     weights = {}
     for alpha_l1 in (0.0, 20.0):
         model = MLPRegressor(
-            (),
+            hidden_layer_sizes=(),
             alpha=0.0,
             alpha_l1=alpha_l1,
             solver="sgd",
@@ -557,7 +557,7 @@ def test_early_stopping_restores_the_best_weights():
     X = rng.randn(60, 5)
     y = X[:, 0] + rng.randn(60)
     model = MLPRegressor(
-        (128, 128),
+        hidden_layer_sizes=(128, 128),
         learning_rate_init=0.01,
         alpha=0.0,
         early_stopping=True,
@@ -629,14 +629,21 @@ def test_early_stopping_uses_the_scoring_parameter():
 def test_convergence_warning_when_max_iter_is_reached():
     X, y = _regression_data()
     with pytest.warns(ConvergenceWarning, match="Maximum iterations \\(3\\)"):
-        model = MLPRegressor((8,), max_iter=3, random_state=0, device="cpu").fit(X, y)
+        model = MLPRegressor(
+            hidden_layer_sizes=(8,), max_iter=3, random_state=0, device="cpu"
+        ).fit(X, y)
     assert model.n_iter_ == 3
 
 
 def test_no_convergence_warning_when_converged():
     X, y = _regression_data()
     model = MLPRegressor(
-        (8,), tol=1e9, n_iter_no_change=4, max_iter=100, random_state=0, device="cpu"
+        hidden_layer_sizes=(8,),
+        tol=1e9,
+        n_iter_no_change=4,
+        max_iter=100,
+        random_state=0,
+        device="cpu",
     )
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)
@@ -797,7 +804,7 @@ def test_sparse_init(density, n_nonzero):
 def test_estimator_uses_weight_init(scheme):
     X, y = _regression_data(n_samples=50, n_features=40)
     model = MLPRegressor(
-        (100,),
+        hidden_layer_sizes=(100,),
         weight_init=scheme,
         sparse_init_density=0.2,
         learning_rate_init=1e-12,  # one Adam step moves a weight by about 1e-12
@@ -885,7 +892,9 @@ def test_keyboard_interrupt_through_the_estimator(monkeypatch):
     loss_fn = _InterruptAt(LOSSES["squared_error"], at=3)
     monkeypatch.setitem(LOSSES, "squared_error", loss_fn)
     X, y = _regression_data()
-    model = MLPRegressor((8,), batch_size=100, max_iter=50, random_state=0)
+    model = MLPRegressor(
+        hidden_layer_sizes=(8,), batch_size=100, max_iter=50, random_state=0
+    )
     model.set_params(device="cpu")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -921,7 +930,9 @@ def test_batch_norm_with_a_last_batch_of_one_row():
     # 201 rows in batches of 200 leave a last batch of one row, on which batch
     # statistics are undefined; fitting must still work.
     X, y = _regression_data(n_samples=201)
-    model = MLPRegressor((16,), batch_norm=True, max_iter=5, random_state=0)
+    model = MLPRegressor(
+        hidden_layer_sizes=(16,), batch_norm=True, max_iter=5, random_state=0
+    )
     model.set_params(device="cpu")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)

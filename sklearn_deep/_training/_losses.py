@@ -9,10 +9,13 @@ the (weighted) mean over samples, in scikit-learn's scaling so that
 - ``binary_cross_entropy``: sigmoid + binary log loss, summed over outputs, for
   binary and multilabel targets (0/1 floats).
 - ``squared_error``: half the mean squared error over samples and outputs.
+- ``poisson``: half the Poisson deviance of ``exp(output)``, summed over
+  outputs, for counts and other non-negative targets.
 
 They take logits rather than probabilities because the fused forms are stable.
 """
 
+import torch
 import torch.nn.functional as F
 
 
@@ -45,8 +48,18 @@ def squared_error(output, target, sample_weight=None):
     return 0.5 * _weighted_mean(per_sample, sample_weight)
 
 
+def poisson(output, target, sample_weight=None):
+    """Poisson deviance of the prediction ``exp(output)``, summed over outputs."""
+    deviance = torch.xlogy(target, target) - target * output - target + output.exp()
+    per_sample = deviance.sum(dim=1)
+    if sample_weight is None:
+        return per_sample.mean()
+    return _weighted_mean(per_sample, sample_weight)
+
+
 LOSSES = {
     "cross_entropy": cross_entropy,
     "binary_cross_entropy": binary_cross_entropy,
     "squared_error": squared_error,
+    "poisson": poisson,
 }

@@ -24,6 +24,10 @@ def make_optimizer(module, config):
             groups,
             lr=1.0,
             max_iter=1,
+            # Function evaluations per iteration, line search included (scipy's
+            # L-BFGS-B allows 20 line-search steps); torch's default for
+            # max_iter=1 would leave no room for a line search at all.
+            max_eval=25,
             tolerance_grad=0.0,
             tolerance_change=0.0,
             history_size=10,

@@ -28,6 +28,16 @@ _CLASS_WEIGHT = {
     "regressor": "",
 }
 
+_LOSS = {
+    "classifier": "",
+    "regressor": """    loss : {"squared_error", "poisson"}, default="squared_error"
+        Half the squared error with an identity output, or half the Poisson
+        deviance with an exponential output (for counts and other non-negative
+        targets).
+
+""",
+}
+
 _ATTRIBUTES = {
     "classifier": """    classes_ : ndarray of shape (n_classes,)
         The class labels (``arange(n_labels)`` for multilabel targets).
@@ -35,7 +45,7 @@ _ATTRIBUTES = {
         "softmax" for multiclass, "logistic" for binary and multilabel targets.
 """,
     "regressor": """    out_activation_ : str
-        Always "identity".
+        "identity" for the squared error, "exp" for the Poisson loss.
 """,
 }
 
@@ -64,7 +74,7 @@ MLP_DOC_TEMPLATE = """{intro}
 
     Parameters
     ----------
-    hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
+{loss}    hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
         The ith element is the number of units of the ith hidden layer. An empty
         tuple gives a linear model (logistic or linear regression) trained by
         the same engine.
@@ -265,6 +275,7 @@ def mlp_docstring(kind):
     """The docstring of the MLP ``kind``, "classifier" or "regressor"."""
     return MLP_DOC_TEMPLATE.format(
         intro=_INTRO[kind],
+        loss=_LOSS[kind],
         class_weight=_CLASS_WEIGHT[kind],
         attributes=_ATTRIBUTES[kind],
         example=_EXAMPLE[kind],

@@ -234,6 +234,8 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
                     "The classifier needs samples of at least 2 classes in the "
                     f"data, but the data contains only one class: {classes[0]!r}."
                 )
+            if target_type != "multilabel-indicator":
+                _check_labels_in_classes(y, classes)
             self.classes_ = classes
             self._target_type = binarizer.y_type_
             if self._target_type == "multilabel-indicator":
@@ -249,13 +251,7 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
                     f"the model was fitted with {len(self.classes_)}."
                 )
         else:
-            unseen = np.setdiff1d(np.unique(y), self.classes_)
-            if len(unseen):
-                raise ValueError(
-                    f"`y` has classes not in `self.classes_` {list(self.classes_)}: "
-                    f"{list(unseen)}. warm_start and partial_fit need the classes "
-                    "of the first fit."
-                )
+            _check_labels_in_classes(y, self.classes_)
         if self._target_type == "multiclass":
             return np.searchsorted(self.classes_, y), "cross_entropy"
         if self._target_type == "binary":
@@ -300,9 +296,25 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
         return tags
 
 
+def _check_labels_in_classes(y, classes):
+    unseen = np.setdiff1d(np.unique(y), classes)
+    if len(unseen):
+        raise ValueError(
+            f"`y` has classes not in `self.classes_` {list(classes)}: "
+            f"{list(unseen)}. partial_fit needs every class in `classes` on its "
+            "first call, and warm_start the classes of the first fit."
+        )
+
+
 class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
+    _parameter_constraints = {
+        **BaseMultilayerPerceptron._parameter_constraints,
+        "loss": [StrOptions({"squared_error", "poisson"})],
+    }
+
     def __init__(
         self,
+        loss="squared_error",
         hidden_layer_sizes=(100,),
         activation="relu",
         *,
@@ -375,6 +387,7 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
             device=device,
             dtype=dtype,
         )
+        self.loss = loss
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
@@ -437,18 +450,23 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
 
     def _encode_target(self, y, first_call):
         y = y.reshape(-1, 1) if y.ndim == 1 else y
+        if self.loss == "poisson" and np.any(y < 0):
+            raise ValueError(
+                "Some value(s) of y are negative which is not allowed for Poisson "
+                "regression."
+            )
         if first_call:
             self.n_outputs_ = y.shape[1]
-            self.out_activation_ = "identity"
+            self.out_activation_ = "exp" if self.loss == "poisson" else "identity"
         elif y.shape[1] != self.n_outputs_:
             raise ValueError(
                 f"y has {y.shape[1]} outputs, but the model was fitted with "
                 f"{self.n_outputs_}."
             )
-        return y, "squared_error"
+        return y, self.loss
 
     def _activate(self, output):
-        return output
+        return output.exp() if self.out_activation_ == "exp" else output
 
     def _default_validation_metric(self, y_true, output, sample_weight):
         if y_true.ndim == 1:
