@@ -7,6 +7,7 @@ penalties, early stopping, convergence, seeding, the history, weight
 initialisation, a clean stop on Ctrl-C, batch norm and dropout.
 """
 
+import copy
 import math
 import warnings
 
@@ -19,6 +20,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.neural_network import MLPRegressor as SkMLPRegressor
 
 from sklearn_deep._training import LOSSES, Batches, TrainingConfig, TrainingState, train
+from sklearn_deep._training._optimizers import _direct_adam_possible, make_optimizer
 from sklearn_deep._training._schedules import scheduled_learning_rate
 from sklearn_deep.neural_network import MLPClassifier, MLPRegressor
 from sklearn_deep.nn import initialize_linear
@@ -961,3 +963,32 @@ def test_dropout_is_random_in_training_and_off_at_prediction():
             assert not torch.equal(model.module_(inputs), model.module_(inputs))
     finally:
         model.module_.eval()
+
+
+@pytest.mark.parametrize("continued", [False, True])
+def test_direct_fused_adam_step_equals_optimizer_step(continued):
+    """The engine's shortcut to the fused Adam kernel is bit-identical to torch."""
+    from sklearn_deep._training._optimizers import fast_step
+
+    torch.manual_seed(0)
+    reference = torch.nn.Sequential(
+        torch.nn.Linear(5, 7), torch.nn.Tanh(), torch.nn.Linear(7, 3)
+    )
+    shortcut = copy.deepcopy(reference)
+    config = TrainingConfig(solver="adam", learning_rate_init=0.01)
+    optimizers = [make_optimizer(m, config) for m in (reference, shortcut)]
+    if not _direct_adam_possible(optimizers[1]):
+        pytest.skip("this torch has no fused Adam kernel on the CPU")
+    X, y = torch.randn(40, 5), torch.randn(40, 3)
+    steps = [optimizers[0].step, fast_step(optimizers[1])]
+    for i in range(6):
+        if continued and i == 3:
+            # A new epoch builds a new shortcut over the existing state.
+            steps[1] = fast_step(optimizers[1])
+        for module, step in zip((reference, shortcut), steps, strict=True):
+            module.zero_grad()
+            torch.nn.functional.mse_loss(module(X), y).backward()
+            step()
+    for a, b in zip(reference.parameters(), shortcut.parameters(), strict=True):
+        assert torch.equal(a, b)
+    assert optimizers[1].state_dict()["state"][0]["step"] == 6

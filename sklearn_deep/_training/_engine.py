@@ -21,6 +21,7 @@ import torch
 from sklearn.exceptions import ConvergenceWarning
 
 from sklearn_deep._training._optimizers import (
+    fast_step,
     make_optimizer,
     penalized_parameters,
     set_learning_rate,
@@ -160,6 +161,7 @@ def _first_order_epoch(module, loss_fn, batches, optimizer, config, weights, gen
     most ``GRADIENT_NORM_SAMPLES`` batches.
     """
     parameters = [p for group in optimizer.param_groups for p in group["params"]]
+    step = fast_step(optimizer)
     l1, l2 = config.alpha_l1, config.alpha
     record_every = max(1, len(batches) // GRADIENT_NORM_SAMPLES)
     batch_losses, batch_norms = [], []
@@ -181,7 +183,7 @@ def _first_order_epoch(module, loss_fn, batches, optimizer, config, weights, gen
                 torch._foreach_add_(grads, torch._foreach_sign(weights), alpha=l1 / n)
         if i % record_every == 0:
             batch_norms.append(torch._foreach_norm([w.grad for w in weights]))
-        optimizer.step()
+        step()
         batch_losses.append(loss.detach())
     # One host synchronisation per epoch, not per batch.
     sizes = torch.tensor(batches.sizes, dtype=batch_losses[0].dtype)
