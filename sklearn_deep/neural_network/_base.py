@@ -35,14 +35,12 @@ from sklearn_deep.utils._sklearn_compat import (
 from sklearn_deep.utils._torch import (
     TORCH_DTYPES,
     make_generator,
+    predict_in_blocks,
     resolve_device,
     seed_from_random_state,
     to_numpy,
     to_tensor,
 )
-
-# Rows per forward pass at prediction time: bounds device memory for any input.
-PREDICT_BATCH_SIZE = 16384
 
 
 class BaseMultilayerPerceptron(BaseEstimator, metaclass=ABCMeta):
@@ -354,18 +352,16 @@ class BaseMultilayerPerceptron(BaseEstimator, metaclass=ABCMeta):
             reset=False,
         )
         parameter = next(self.module_.parameters())
-        device, dtype = parameter.device, parameter.dtype
         self.module_.eval()
-        chunks = []
-        for start in range(0, X.shape[0], PREDICT_BATCH_SIZE):
-            rows = X[start : start + PREDICT_BATCH_SIZE]
-            rows = self._input_tensor(
-                rows.toarray() if sp.issparse(rows) else rows, device, dtype
-            )
-            chunks.append(to_numpy(self._activate(_forward(self.module_, rows))))
-        if not chunks:
+        output = predict_in_blocks(
+            lambda rows: self._activate(self.module_(rows)),
+            X,
+            dtype=parameter.dtype,
+            device=parameter.device,
+        )
+        if output is None:
             return np.empty((0, self.n_outputs_))
-        return np.concatenate(chunks).astype(np.float64, copy=False)
+        return output.astype(np.float64, copy=False)
 
     # -------------------------------------------------------------- attributes
     @property
