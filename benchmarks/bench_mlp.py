@@ -29,8 +29,9 @@ Measurement rules
 * Trainers are run interleaved in one process, round-robin, for ``--repeats``
   rounds, so that slow phases of a noisy machine hit all trainers alike. The
   table reports the median seconds per epoch over the rounds, its ratio to the
-  bare loop's median at the same batch size, and the test accuracy of the last
-  round.
+  bare loop's median at the same batch size, and the mean (and spread) of the
+  test accuracy over the rounds; round ``r`` trains every trainer from seed
+  ``r - 1`` (weights and batch order), on the same data.
 * Before the timed rounds every trainer does one untimed warm-up fit on a small
   subset (one epoch), so that one-off costs (lazy imports, first kernel calls)
   are not charged to whichever trainer happens to run first.
@@ -230,7 +231,7 @@ def timed(fit: Callable[[], object]) -> tuple[object, float]:
     return out, time.perf_counter() - start
 
 
-def mlp_params(batch_size: int, epochs: int) -> dict:
+def mlp_params(batch_size: int, epochs: int, seed: int) -> dict:
     """Parameters shared by the sklearn and sklearn_deep MLPClassifiers.
 
     ``alpha`` (L2 penalty) is left at its default of 1e-4 in both. ``tol=0``
@@ -245,7 +246,7 @@ def mlp_params(batch_size: int, epochs: int) -> dict:
         max_iter=epochs,
         tol=0.0,
         n_iter_no_change=epochs + 1,
-        random_state=SEED,
+        random_state=seed,
     )
 
 
@@ -262,15 +263,15 @@ def fit_mlp_classifier(est, data: Data) -> FitResult:
     )
 
 
-def run_sklearn_deep(data: Data, batch_size: int, epochs: int) -> FitResult:
+def run_sklearn_deep(data: Data, batch_size: int, epochs: int, seed: int) -> FitResult:
     from sklearn_deep import MLPClassifier
 
-    est = MLPClassifier(**mlp_params(batch_size, epochs), device="cpu")
+    est = MLPClassifier(**mlp_params(batch_size, epochs, seed), device="cpu")
     return fit_mlp_classifier(est, data)
 
 
-def run_sklearn(data: Data, batch_size: int, epochs: int) -> FitResult:
-    est = SklearnMLPClassifier(**mlp_params(batch_size, epochs))
+def run_sklearn(data: Data, batch_size: int, epochs: int, seed: int) -> FitResult:
+    est = SklearnMLPClassifier(**mlp_params(batch_size, epochs, seed))
     return fit_mlp_classifier(est, data)
 
 
@@ -297,8 +298,8 @@ def make_skorch_net(batch_size: int, epochs: int, **kwargs):
     )
 
 
-def fit_skorch(net, data: Data) -> FitResult:
-    torch.manual_seed(SEED)  # weight init and DataLoader/iterator shuffling
+def fit_skorch(net, data: Data, seed: int) -> FitResult:
+    torch.manual_seed(seed)  # weight init and DataLoader/iterator shuffling
     _, seconds = timed(lambda: net.fit(data.X_train, data.y_train))
     return FitResult(
         seconds=seconds,
@@ -307,26 +308,28 @@ def fit_skorch(net, data: Data) -> FitResult:
     )
 
 
-def run_skorch_default(data: Data, batch_size: int, epochs: int) -> FitResult:
-    return fit_skorch(make_skorch_net(batch_size, epochs), data)
+def run_skorch_default(
+    data: Data, batch_size: int, epochs: int, seed: int
+) -> FitResult:
+    return fit_skorch(make_skorch_net(batch_size, epochs), data, seed)
 
 
-def run_skorch_tensor(data: Data, batch_size: int, epochs: int) -> FitResult:
+def run_skorch_tensor(data: Data, batch_size: int, epochs: int, seed: int) -> FitResult:
     net = make_skorch_net(
         batch_size,
         epochs,
         iterator_train=TensorIterator,
         iterator_valid=TensorIterator,
     )
-    return fit_skorch(net, data)
+    return fit_skorch(net, data, seed)
 
 
-def run_bare(data: Data, batch_size: int, epochs: int) -> FitResult:
+def run_bare(data: Data, batch_size: int, epochs: int, seed: int) -> FitResult:
     """Minimal PyTorch training loop over in-memory tensors (the floor)."""
 
     def fit() -> nn.Module:
-        torch.manual_seed(SEED)
-        g = torch.Generator().manual_seed(SEED)
+        torch.manual_seed(seed)
+        g = torch.Generator().manual_seed(seed)
         X = torch.from_numpy(data.X_train)
         y = torch.from_numpy(data.y_train)
         model = MLPModule(X.shape[1], HIDDEN, N_CLASSES)
@@ -350,7 +353,7 @@ def run_bare(data: Data, batch_size: int, epochs: int) -> FitResult:
     return FitResult(seconds, epochs, accuracy(data.y_test, y_pred))
 
 
-TRAINERS: dict[str, Callable[[Data, int, int], FitResult]] = {
+TRAINERS: dict[str, Callable[[Data, int, int, int], FitResult]] = {
     "sklearn_deep": run_sklearn_deep,
     "sklearn": run_sklearn,
     "skorch_default": run_skorch_default,
@@ -434,10 +437,10 @@ def run_all(args: argparse.Namespace, data: Data) -> dict:
     trainers = list(args.trainers)
     failed: set[str] = set()
 
-    def attempt(name: str, d: Data, batch_size: int, epochs: int):
+    def attempt(name: str, d: Data, batch_size: int, epochs: int, seed: int = SEED):
         """Run one fit; a crashing trainer is reported and dropped."""
         try:
-            return TRAINERS[name](d, batch_size, epochs)
+            return TRAINERS[name](d, batch_size, epochs, seed)
         except Exception:
             print(f"NOTE: trainer {name!r} failed and is skipped:", file=sys.stderr)
             traceback.print_exc()
@@ -460,7 +463,9 @@ def run_all(args: argparse.Namespace, data: Data) -> dict:
             for name in trainers:
                 if name in failed:
                     continue
-                res = attempt(name, data, batch_size, args.epochs)
+                # Each round trains from its own seed (initial weights, batch
+                # order), so that accuracies are compared over seeds, not one draw.
+                res = attempt(name, data, batch_size, args.epochs, SEED + round_ - 1)
                 if res is None:
                     continue
                 results.setdefault((batch_size, name), []).append(res)
@@ -476,18 +481,22 @@ def run_all(args: argparse.Namespace, data: Data) -> dict:
 
 
 def summarise(results: dict) -> dict:
-    """Median s/epoch and last-round accuracy per (batch size, trainer)."""
+    """Median s/epoch and mean accuracy over rounds per (batch size, trainer)."""
     return {
         key: {
             "median": statistics.median(r.seconds_per_epoch for r in runs),
-            "accuracy": runs[-1].accuracy,
+            "accuracy": statistics.mean(r.accuracy for r in runs),
+            "accuracy_std": statistics.pstdev(r.accuracy for r in runs),
         }
         for key, runs in results.items()
     }
 
 
 def print_table(args: argparse.Namespace, summary: dict) -> None:
-    print("| batch | trainer | s/epoch (median) | ratio to bare | test accuracy |")
+    print(
+        "| batch | trainer | s/epoch (median) | ratio to bare "
+        "| test accuracy (mean +- std over rounds) |"
+    )
     print("|---:|---|---:|---:|---:|")
     for batch_size in args.batch_sizes:
         bare = summary.get((batch_size, "bare"))
@@ -498,7 +507,7 @@ def print_table(args: argparse.Namespace, summary: dict) -> None:
             ratio = f"{row['median'] / bare['median']:.2f}x" if bare else "n/a"
             print(
                 f"| {batch_size} | {TRAINER_NAMES[name]} | {row['median']:.4f} "
-                f"| {ratio} | {row['accuracy']:.4f} |"
+                f"| {ratio} | {row['accuracy']:.4f} +- {row['accuracy_std']:.4f} |"
             )
     print()
 

@@ -992,3 +992,56 @@ def test_direct_fused_adam_step_equals_optimizer_step(continued):
     for a, b in zip(reference.parameters(), shortcut.parameters(), strict=True):
         assert torch.equal(a, b)
     assert optimizers[1].state_dict()["state"][0]["step"] == 6
+
+
+# ----------------------------------------------------------------- threads
+def _torch_threads_scorer(estimator, X, y, sample_weight=None):
+    """A "validation score" that reports the threads torch trains with."""
+    return torch.get_num_threads()
+
+
+def _thread_reporting_classifier():
+    return MLPClassifier(
+        hidden_layer_sizes=(8,),
+        max_iter=3,
+        early_stopping=True,
+        scoring=_torch_threads_scorer,
+        random_state=0,
+        device="cpu",
+    )
+
+
+def _blobs_for_threads():
+    rng = np.random.RandomState(0)
+    X = rng.randn(60, 3)
+    return X, (X[:, 0] > 0).astype(int)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_parallel_workers_train_with_the_threads_joblib_grants():
+    # Two loky workers on this machine may use cpu_count // 2 threads each
+    # between them; more would oversubscribe the cores.
+    import joblib
+    from sklearn.model_selection import cross_validate
+
+    X, y = _blobs_for_threads()
+    threads_before = torch.get_num_threads()
+    result = cross_validate(
+        _thread_reporting_classifier(), X, y, cv=2, n_jobs=2, return_estimator=True
+    )
+    granted = max(1, joblib.cpu_count() // 2)
+    for estimator in result["estimator"]:
+        assert set(estimator.validation_scores_) == {granted}
+    assert torch.get_num_threads() == threads_before
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_training_honours_threadpoolctl_thread_limits_and_restores_them():
+    from threadpoolctl import threadpool_limits
+
+    X, y = _blobs_for_threads()
+    threads_before = torch.get_num_threads()
+    with threadpool_limits(limits=1):
+        estimator = _thread_reporting_classifier().fit(X, y)
+    assert set(estimator.validation_scores_) == {1}
+    assert torch.get_num_threads() == threads_before
