@@ -1,7 +1,16 @@
 """scikit-learn estimators backed by PyTorch networks."""
 
-from sklearn_deep.neural_network import MLPClassifier, MLPRegressor
+from sklearn_deep.graph import GCNClassifier
+from sklearn_deep.neural_network import Autoencoder, MLPClassifier, MLPRegressor
+from sklearn_deep.sequence import LSTMTagger
 
 __version__ = "0.1.0"
 
-__all__ = ["MLPClassifier", "MLPRegressor", "__version__"]
+__all__ = [
+    "Autoencoder",
+    "GCNClassifier",
+    "LSTMTagger",
+    "MLPClassifier",
+    "MLPRegressor",
+    "__version__",
+]

@@ -18,9 +18,11 @@ class Batches:
 
     Parameters
     ----------
-    inputs : torch.Tensor or scipy sparse matrix
-        The rows to train on: a tensor already on the training device, or a CSR
-        matrix that is densified one batch at a time.
+    inputs : torch.Tensor, scipy sparse matrix or tuple of torch.Tensor
+        The rows to train on: a tensor already on the training device, a CSR
+        matrix that is densified one batch at a time, or a tuple of tensors with
+        aligned first dimensions (e.g. padded word ids and character ids of the
+        same sentences), each cut by the same rows.
     target : torch.Tensor
         Targets, first dimension aligned with ``inputs``.
     sample_weight : torch.Tensor or None
@@ -31,15 +33,29 @@ class Batches:
         Whether to visit the rows in a new random order each epoch.
     dtype : torch.dtype, default=torch.float32
         The dtype sparse input rows are densified to.
+    order : callable, default=None
+        ``order(generator) -> permutation`` of the rows for a shuffled epoch,
+        cut into batches of ``sizes`` in turn; a uniform random permutation when
+        None. Sequence models use it to put sentences of similar lengths in the
+        same batch (bucketing), so that little padding is computed.
     """
 
     def __init__(
-        self, inputs, target, sample_weight, batch_size, shuffle, dtype=torch.float32
+        self,
+        inputs,
+        target,
+        sample_weight,
+        batch_size,
+        shuffle,
+        dtype=torch.float32,
+        order=None,
     ):
         self.inputs = inputs
         self.target = target
         self.sample_weight = sample_weight
-        self.n_samples = inputs.shape[0]
+        self.order = order
+        self._tuple = isinstance(inputs, tuple)
+        self.n_samples = (inputs[0] if self._tuple else inputs).shape[0]
         self.batch_size = max(1, min(batch_size, self.n_samples))
         self.shuffle = shuffle
         self.dtype = dtype
@@ -63,17 +79,28 @@ class Batches:
     def __len__(self):
         return len(self.sizes)
 
-    def epoch(self, generator):
-        """Yield the batches of one epoch, in an order drawn from ``generator``."""
+    def epoch(self, generator, rank=0, world_size=1):
+        """Yield the batches of one epoch, in an order drawn from ``generator``.
+
+        With ``world_size > 1`` (data-parallel training) every rank draws the
+        same order and yields only its own part, ``rank`` of ``world_size``
+        nearly equal parts, of each batch.
+        """
         starts = [0, *itertools.accumulate(self.sizes)]
         bounds = list(zip(starts[:-1], starts[1:], strict=True))
         if self.shuffle:
             n = self.n_samples
-            order = torch.randperm(n, generator=generator, device=generator.device)
+            if self.order is not None:
+                order = self.order(generator)
+            else:
+                order = torch.randperm(n, generator=generator, device=generator.device)
             order = order.to(self.target.device)
             indices = (order[start:stop] for start, stop in bounds)
         else:
             indices = (slice(start, stop) for start, stop in bounds)
+        if world_size > 1:
+            device = self.target.device
+            indices = (_shard(index, rank, world_size, device) for index in indices)
         weight = self.sample_weight
         for index in indices:
             yield (
@@ -83,9 +110,18 @@ class Batches:
             )
 
     def _input_rows(self, index):
+        if self._tuple:
+            return tuple(tensor[index] for tensor in self.inputs)
         if not self._sparse:
             return self.inputs[index]
         if isinstance(index, torch.Tensor):
             index = index.cpu().numpy()
         rows = self.inputs[index].toarray()
         return torch.as_tensor(rows, dtype=self.dtype, device=self.target.device)
+
+
+def _shard(index, rank, world_size, device):
+    """Part ``rank`` of ``world_size`` of a batch's rows (a slice or indices)."""
+    if isinstance(index, slice):
+        index = torch.arange(index.start, index.stop, device=device)
+    return index.tensor_split(world_size)[rank]

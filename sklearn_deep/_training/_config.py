@@ -77,6 +77,7 @@ class TrainingConfig:
     shuffle: bool = True
     max_iter: int = 200
     max_fun: int = 15000
+    clip_grad_norm: float | None = None
     tol: float = 1e-4
     n_iter_no_change: float = 10
     early_stopping: bool = False

@@ -20,6 +20,7 @@ import warnings
 import torch
 from sklearn.exceptions import ConvergenceWarning
 
+from sklearn_deep._training._distributed import DataParallel
 from sklearn_deep._training._optimizers import (
     fast_step,
     make_optimizer,
@@ -90,6 +91,11 @@ def train(
     stopping = Stopping(config, state)
     weights = penalized_parameters(module)
     epoch_step = _lbfgs_epoch if config.solver == "lbfgs" else _first_order_epoch
+    parallel = DataParallel()
+    parallel.check_batches(batches)
+    # Forward passes in training go through the data-parallel wrapper, which
+    # averages gradients across ranks; everything else uses the module itself.
+    forward = parallel.wrap(module, config.device)
     # Each call reseeds from the config's seed and the epochs done so far, so that
     # runs repeat exactly while successive partial_fit calls see new orders.
     generator = make_generator(config.seed + state.n_iter, device=config.device)
@@ -106,10 +112,18 @@ def train(
                 if config.solver != "lbfgs":
                     # L-BFGS steps by its line search from a unit step instead.
                     set_learning_rate(optimizer, learning_rate)
-                module.train()
+                forward.train()
                 loss, grad_norms = epoch_step(
-                    module, loss_fn, batches, optimizer, config, weights, generator
+                    forward,
+                    loss_fn,
+                    batches,
+                    optimizer,
+                    config,
+                    weights,
+                    generator,
+                    parallel,
                 )
+                loss = parallel.mean(loss)
                 if not math.isfinite(loss):
                     _diverged(module, stopping, learning_rate)
                     state.interrupted = True
@@ -118,7 +132,7 @@ def train(
                 if config.early_stopping:
                     module.eval()
                     with torch.no_grad():
-                        score = float(validation_score(module))
+                        score = parallel.from_rank_zero(float(validation_score(module)))
                 state.n_iter += 1
                 state.t += batches.n_samples
                 state.loss_curve.append(loss)
@@ -153,19 +167,23 @@ def train(
     return state
 
 
-def _first_order_epoch(module, loss_fn, batches, optimizer, config, weights, gen):
+def _first_order_epoch(
+    module, loss_fn, batches, optimizer, config, weights, gen, parallel
+):
     """One pass over the minibatches with a first-order optimiser.
 
     This is the hot loop: per batch it does what a bare PyTorch loop does plus
     one fused call per penalty, and records gradient norms on a sample of at
-    most ``GRADIENT_NORM_SAMPLES`` batches.
+    most ``GRADIENT_NORM_SAMPLES`` batches. In data-parallel training each rank
+    sees its shard of every batch; the returned loss is this rank's.
     """
     parameters = [p for group in optimizer.param_groups for p in group["params"]]
     step = fast_step(optimizer)
     l1, l2 = config.alpha_l1, config.alpha
     record_every = max(1, len(batches) // GRADIENT_NORM_SAMPLES)
     batch_losses, batch_norms = [], []
-    for i, (inputs, target, sample_weight) in enumerate(batches.epoch(gen)):
+    shards = batches.epoch(gen, parallel.rank, parallel.world_size)
+    for i, (inputs, target, sample_weight) in enumerate(shards):
         loss = loss_fn(module(inputs), target, sample_weight)
         # Dropping the gradients is what zero_grad(set_to_none=True) does,
         # without its profiler hooks.
@@ -174,8 +192,10 @@ def _first_order_epoch(module, loss_fn, batches, optimizer, config, weights, gen
         loss.backward()
         if l1 or l2:
             # Gradients of (alpha / 2 ||w||^2 + alpha_l1 ||w||_1) / n, with n the
-            # batch's total sample weight: scikit-learn's scaling of the penalty.
+            # batch's total sample weight: scikit-learn's scaling of the penalty
+            # (a shard stands for 1 / world_size of its batch).
             n = target.shape[0] if sample_weight is None else float(sample_weight.sum())
+            n *= parallel.world_size
             grads = [w.grad for w in weights]
             if l2:
                 torch._foreach_add_(grads, weights, alpha=l2 / n)
@@ -183,6 +203,13 @@ def _first_order_epoch(module, loss_fn, batches, optimizer, config, weights, gen
                 torch._foreach_add_(grads, torch._foreach_sign(weights), alpha=l1 / n)
         if i % record_every == 0:
             batch_norms.append(torch._foreach_norm([w.grad for w in weights]))
+        if config.clip_grad_norm is not None:
+            # Recurrent networks have rare, huge gradients (exploding through
+            # time); rescaling the whole gradient keeps one such batch from
+            # undoing training. It runs without a host synchronisation.
+            torch.nn.utils.clip_grad_norm_(
+                parameters, config.clip_grad_norm, foreach=True
+            )
         step()
         batch_losses.append(loss.detach())
     # One host synchronisation per epoch, not per batch.
@@ -194,10 +221,12 @@ def _first_order_epoch(module, loss_fn, batches, optimizer, config, weights, gen
     return data_loss + penalty, norms.cpu().tolist()
 
 
-def _lbfgs_epoch(module, loss_fn, batches, optimizer, config, weights, gen):
+def _lbfgs_epoch(module, loss_fn, batches, optimizer, config, weights, gen, parallel):
     """One L-BFGS iteration on the full batch (with a strong-Wolfe line search)."""
-    inputs, target, sample_weight = next(batches.epoch(gen))
+    shards = batches.epoch(gen, parallel.rank, parallel.world_size)
+    inputs, target, sample_weight = next(shards)
     n = target.shape[0] if sample_weight is None else float(sample_weight.sum())
+    n *= parallel.world_size
 
     def closure():
         optimizer.zero_grad(set_to_none=True)

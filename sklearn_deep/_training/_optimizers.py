@@ -9,7 +9,14 @@ import torch
 
 
 def penalized_parameters(module):
-    """Weight matrices (two or more dimensions) are penalised; biases and norms not."""
+    """Weight matrices (two or more dimensions) are penalised; biases and norms not.
+
+    A module with a ``penalized_parameters()`` method chooses them itself (the
+    graph convolutional network penalises its first layer only, as in the paper).
+    """
+    chosen = getattr(module, "penalized_parameters", None)
+    if callable(chosen):
+        return [p for p in chosen() if p.requires_grad]
     return [p for p in module.parameters() if p.requires_grad and p.dim() >= 2]
 
 

@@ -1,5 +1,6 @@
-"""Estimators for tabular data: multilayer perceptrons."""
+"""Estimators for tabular data: multilayer perceptrons and autoencoders."""
 
+from sklearn_deep.neural_network._autoencoder import Autoencoder
 from sklearn_deep.neural_network._mlp import MLPClassifier, MLPRegressor
 
-__all__ = ["MLPClassifier", "MLPRegressor"]
+__all__ = ["Autoencoder", "MLPClassifier", "MLPRegressor"]

@@ -1,9 +1,16 @@
-"""The shared base of the multilayer perceptrons: parameters, fit, prediction.
+"""The shared bases of the estimators on 2-D X: parameters, fit, prediction.
 
-The template method: ``fit``/``partial_fit`` live here and call a few hooks that
+``BaseNeuralNetwork`` holds what every such estimator shares: the network and
+training parameters, and the steps of a fit through the engine (configuration,
+warm start, validation split, training, fitted attributes, restoring the
+estimator when a fit fails) and of prediction in fixed-size blocks.
+
+``BaseMultilayerPerceptron`` adds the template method of the supervised
+networks: ``fit``/``partial_fit`` live here and call a few hooks that
 ``MLPClassifier`` and ``MLPRegressor`` fill in (how to encode the target, which
 loss, how to turn network outputs into predictions, the default validation
-score). Training itself is the engine's (``sklearn_deep._training.train``).
+score). ``Autoencoder`` composes the same steps around its own loss. Training
+itself is the engine's (``sklearn_deep._training.train``).
 """
 
 import copy
@@ -27,6 +34,7 @@ from sklearn_deep._training import (
 )
 from sklearn_deep.nn import ACTIVATIONS, WEIGHT_INITS, MultilayerPerceptron
 from sklearn_deep.utils._sklearn_compat import (
+    HasMethods,
     Interval,
     StrOptions,
     _check_sample_weight,
@@ -43,8 +51,8 @@ from sklearn_deep.utils._torch import (
 )
 
 
-class BaseMultilayerPerceptron(BaseEstimator, metaclass=ABCMeta):
-    """Base class for MLPClassifier and MLPRegressor; not for direct use."""
+class BaseNeuralNetwork(BaseEstimator, metaclass=ABCMeta):
+    """Base class of the estimators on 2-D X; not for direct use."""
 
     _parameter_constraints = {
         "hidden_layer_sizes": [
@@ -133,6 +141,210 @@ class BaseMultilayerPerceptron(BaseEstimator, metaclass=ABCMeta):
         self.device = device
         self.dtype = dtype
 
+    # ------------------------------------------------------- steps of a fit
+    def _fit_or_restore(self, fit, *args):
+        """Run ``fit(*args)``; if it fails, put the estimator back as it was."""
+        saved = self.__dict__.copy()
+        try:
+            return fit(*args)
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(saved)
+            raise
+
+    def _checked_hidden_layer_sizes(self):
+        sizes = self.hidden_layer_sizes
+        sizes = [sizes] if isinstance(sizes, Integral) else list(sizes)
+        if any(not isinstance(s, Integral) or s <= 0 for s in sizes):
+            raise ValueError(f"hidden_layer_sizes must be > 0, got {sizes}.")
+        return sizes
+
+    def _continues(self, incremental):
+        """Whether this fit goes on from the fitted network."""
+        return hasattr(self, "module_") and (incremental or self.warm_start)
+
+    def _check_batch_norm_samples(self, n_samples):
+        if self.batch_norm and n_samples < 2:
+            raise ValueError(
+                f"batch_norm=True needs at least 2 samples to fit, got {n_samples}."
+            )
+
+    def _training_config(self, n_samples, early_stopping, seed, device):
+        batch_size = (
+            n_samples
+            if self.solver == "lbfgs"
+            else min(200, n_samples)
+            if self.batch_size == "auto"
+            else self.batch_size
+        )
+        return TrainingConfig.from_params(
+            self.get_params(),
+            batch_size=batch_size,
+            early_stopping=early_stopping,
+            seed=seed,
+            device=device,
+            verbose=int(self.verbose),
+        )
+
+    def _start_training(self, n_samples, incremental, continuing, device, build):
+        """What a fit needs before its data: seed, early stopping, config, network.
+
+        Returns ``(seed, early_stopping, config, module, state)``;
+        ``build(seed)`` makes a new network when the fit does not continue.
+        """
+        self._check_batch_norm_samples(n_samples)
+        seed = seed_from_random_state(self.random_state)
+        early_stopping = self.early_stopping and not incremental
+        config = self._training_config(n_samples, early_stopping, seed, device)
+        module, state = self._module_and_state(
+            continuing, incremental, lambda: build(seed)
+        )
+        return seed, early_stopping, config, module, state
+
+    def _module_and_state(self, continuing, incremental, build):
+        """The network to train and the engine state to go on from.
+
+        A continued fit trains a copy of the fitted network, so that a failure
+        leaves ``module_`` as it was; ``build()`` makes a new one otherwise.
+        """
+        if not continuing:
+            return build(), None
+        module = copy.deepcopy(self.module_)
+        state = copy.deepcopy(self._training_state)
+        if not incremental:
+            # A warm-started fit is a new run from the current weights.
+            _restart(state)
+        return module, state
+
+    def _held_out_split(self, n_samples, seed, stratify=None):
+        """Indices of the training rows and of ``validation_fraction`` held out."""
+        train_index, val_index = train_test_split(
+            np.arange(n_samples),
+            test_size=self.validation_fraction,
+            random_state=seed % (2**32),
+            stratify=stratify,
+        )
+        if len(val_index) < 2:
+            raise ValueError(
+                "The validation set is too small. Increase 'validation_fraction' "
+                "or the size of your dataset."
+            )
+        return train_index, val_index
+
+    def _scoring_on(self, X_val, y_val, **score_params):
+        """The user's ``scoring`` as ``score(module)`` on the held-out rows."""
+        scorer = check_scoring(self, self.scoring)
+
+        def score(module):
+            # The scorer needs an estimator: a shallow copy holding the
+            # network being trained answers for it.
+            view = copy.copy(self)
+            view.module_ = module
+            return scorer(view, X_val, y_val, **score_params)
+
+        return score
+
+    def _batches(self, inputs, target, sample_weight, config, dtype):
+        return Batches(
+            inputs,
+            target,
+            sample_weight,
+            config.batch_size,
+            shuffle=self.shuffle and self.solver != "lbfgs",
+            dtype=dtype,
+        )
+
+    def _train(
+        self, module, loss_fn, batches, config, state, incremental, score, epochs=None
+    ):
+        """Train ``module`` for ``epochs`` (default: one if incremental, else all)."""
+        if epochs is None:
+            epochs = 1 if incremental else self.max_iter
+        return train(
+            module,
+            loss_fn,
+            batches,
+            config,
+            state=state,
+            max_epochs=epochs,
+            validation_score=score,
+            warn_on_max_iter=not incremental,
+            description=type(self).__name__,
+        )
+
+    def _store_training(self, module, state, early_stopping):
+        self.module_ = module
+        self._training_state = state
+        self._set_training_attributes(state, early_stopping)
+
+    def _initialised(self, make_network, seed):
+        """``make_network()``, its weights drawn by ``weight_init`` from ``seed``."""
+        # torch's layers draw a default initialisation from the global generator
+        # when built; fork it so that fitting leaves the user's random state be.
+        with torch.random.fork_rng(devices=[]):
+            module = make_network()
+        module.reset_parameters(
+            self.weight_init,
+            make_generator(seed),
+            sparse_density=self.sparse_init_density,
+        )
+        return module
+
+    def _input_tensor(self, X, device, dtype):
+        # Sparse input stays a scipy matrix; the batches densify one at a time.
+        return X if sp.issparse(X) else to_tensor(X, dtype, device)
+
+    def _set_training_attributes(self, state, early_stopping):
+        self.n_iter_ = state.n_iter
+        self.t_ = state.t
+        self.loss_ = state.loss_curve[-1] if state.loss_curve else None
+        self.loss_curve_ = list(state.loss_curve)
+        self.history_ = state.history
+        self.gradient_norms_ = np.asarray(state.gradient_norms, dtype=float)
+        if early_stopping:
+            self.validation_scores_ = list(state.validation_scores)
+            self.best_validation_score_ = state.best_validation_score
+            self.best_loss_ = None
+        else:
+            self.validation_scores_ = None
+            self.best_validation_score_ = None
+            self.best_loss_ = state.best_loss
+
+    # ------------------------------------------------------------- prediction
+    def _in_blocks(self, forward, X, n_outputs):
+        """``forward`` of the fitted network on the rows of ``X``, as float64."""
+        parameter = next(self.module_.parameters())
+        self.module_.eval()
+        output = predict_in_blocks(
+            forward, X, dtype=parameter.dtype, device=parameter.device
+        )
+        if output is None:
+            return np.empty((0, n_outputs))
+        return output.astype(np.float64, copy=False)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
+
+
+class BaseMultilayerPerceptron(BaseNeuralNetwork):
+    """Base class for MLPClassifier and MLPRegressor; not for direct use."""
+
+    _parameter_constraints = {
+        **BaseNeuralNetwork._parameter_constraints,
+        "init": [None, HasMethods(["transform", "inverse_transform"])],
+        "freeze_init_epochs": [Interval(Integral, 0, None, closed="left")],
+    }
+
+    def __sklearn_clone__(self):
+        cloned = super().__sklearn_clone__()
+        # scikit-learn's clone would replace a fitted autoencoder passed as
+        # ``init`` by an unfitted copy, losing the pre-trained weights that are
+        # the point of passing it. It is only ever read, so clones share it.
+        cloned.init = self.init
+        return cloned
+
     # ----------------------------------------------------------------- hooks
     @abstractmethod
     def _encode_target(self, y, first_call):
@@ -153,19 +365,15 @@ class BaseMultilayerPerceptron(BaseEstimator, metaclass=ABCMeta):
     # ---------------------------------------------------------------- fitting
     def _fit(self, X, y, sample_weight=None, incremental=False, classes=None):
         # A failed fit must leave a previously fitted estimator as it was.
-        saved = self.__dict__.copy()
-        try:
-            return self._fit_unsafe(X, y, sample_weight, incremental, classes)
-        except BaseException:
-            self.__dict__.clear()
-            self.__dict__.update(saved)
-            raise
+        return self._fit_or_restore(
+            self._fit_unsafe, X, y, sample_weight, incremental, classes
+        )
 
     def _fit_unsafe(self, X, y, sample_weight, incremental, classes):
         hidden_layer_sizes = self._checked_hidden_layer_sizes()
         device = resolve_device(self.device)
         dtype = TORCH_DTYPES[self.dtype]
-        continuing = hasattr(self, "module_") and (incremental or self.warm_start)
+        continuing = self._continues(incremental)
         X, y = validate_data(
             self,
             X,
@@ -187,136 +395,131 @@ class BaseMultilayerPerceptron(BaseEstimator, metaclass=ABCMeta):
                 class_weight if sample_weight is None else sample_weight * class_weight
             )
 
-        if self.batch_norm and X.shape[0] < 2:
-            raise ValueError(
-                f"batch_norm=True needs at least 2 samples to fit, got {X.shape[0]}."
-            )
-        seed = seed_from_random_state(self.random_state)
-        early_stopping = self.early_stopping and not incremental
         n_samples = X.shape[0]
-        batch_size = (
-            n_samples
-            if self.solver == "lbfgs"
-            else min(200, n_samples)
-            if self.batch_size == "auto"
-            else self.batch_size
+        seed, early_stopping, config, module, state = self._start_training(
+            n_samples,
+            incremental,
+            continuing,
+            device,
+            lambda seed: self._build_module(hidden_layer_sizes, seed, device, dtype),
         )
-        config = TrainingConfig.from_params(
-            self.get_params(),
-            batch_size=batch_size,
-            early_stopping=early_stopping,
-            seed=seed,
-            device=device,
-            verbose=int(self.verbose),
-        )
-        if continuing:
-            module = copy.deepcopy(self.module_)
-            state = copy.deepcopy(self._training_state)
-            if not incremental:
-                # A warm-started fit is a new run from the current weights.
-                state.optimizer_state = None
-                state.no_improvement_count = 0
-                state.best_loss, state.best_validation_score = np.inf, -np.inf
-        else:
-            module = self._build_module(hidden_layer_sizes, seed, device, dtype)
-            state = None
 
         train_index, validation_score = np.arange(n_samples), None
         if early_stopping:
             train_index, validation_score = self._validation_split(
-                X, y, target, sample_weight, seed, device, dtype
+                X, y, sample_weight, seed, device, dtype
             )
-        batches = Batches(
+        batches = self._batches(
             self._input_tensor(X[train_index], device, dtype),
             to_tensor(target[train_index], self._target_dtype(dtype), device),
             None
             if sample_weight is None
             else to_tensor(sample_weight[train_index], dtype, device),
-            batch_size,
-            shuffle=self.shuffle and self.solver != "lbfgs",
-            dtype=dtype,
+            config,
+            dtype,
         )
-        state = train(
+        # partial_fit takes the pre-trained weights but trains one epoch per
+        # call: there is no separate frozen phase to run.
+        n_frozen = 0 if continuing or incremental else self._n_pretrained_layers()
+        state = self._train_with_frozen_layers(
             module,
             LOSSES[loss_name],
             batches,
             config,
-            state=state,
-            max_epochs=1 if incremental else self.max_iter,
-            validation_score=validation_score,
-            warn_on_max_iter=not incremental,
-            description=type(self).__name__,
+            state,
+            incremental,
+            validation_score,
+            n_frozen,
         )
-        self.module_ = module
-        self._training_state = state
-        self._set_training_attributes(state, early_stopping)
+        self._store_training(module, state, early_stopping)
         return self
 
-    def _checked_hidden_layer_sizes(self):
-        sizes = self.hidden_layer_sizes
-        sizes = [sizes] if isinstance(sizes, Integral) else list(sizes)
-        if any(not isinstance(s, Integral) or s <= 0 for s in sizes):
-            raise ValueError(f"hidden_layer_sizes must be > 0, got {sizes}.")
-        return sizes
-
     def _build_module(self, hidden_layer_sizes, seed, device, dtype):
-        # torch's layers draw a default initialisation from the global generator
-        # when built; fork it so that fitting leaves the user's random state be.
-        with torch.random.fork_rng(devices=[]):
-            module = MultilayerPerceptron(
+        module = self._initialised(
+            lambda: MultilayerPerceptron(
                 self.n_features_in_,
                 hidden_layer_sizes,
                 self.n_outputs_,
                 activation=self.activation,
                 dropout=self.dropout,
                 batch_norm=self.batch_norm,
+            ),
+            seed,
+        ).to(device=device, dtype=dtype)
+        if self.init is not None:
+            _copy_encoder_weights(
+                _fitted_autoencoder(self.init),
+                module,
+                self.n_features_in_,
+                hidden_layer_sizes,
             )
-        module.reset_parameters(
-            self.weight_init,
-            make_generator(seed),
-            sparse_density=self.sparse_init_density,
-        )
-        return module.to(device=device, dtype=dtype)
+        return module
 
-    def _input_tensor(self, X, device, dtype):
-        # Sparse input stays a scipy matrix; the batches densify one at a time.
-        return X if sp.issparse(X) else to_tensor(X, dtype, device)
+    def _n_pretrained_layers(self):
+        """How many first layers come from ``init`` and stay frozen at first."""
+        if self.init is None or self.freeze_init_epochs == 0:
+            return 0
+        return len(_fitted_autoencoder(self.init).encoder_layer_sizes_)
+
+    def _train_with_frozen_layers(
+        self, module, loss_fn, batches, config, state, incremental, score, n_frozen
+    ):
+        """Train; with ``n_frozen`` layers, first ``freeze_init_epochs`` without them.
+
+        Freezing the pre-trained layers first lets the new layers above them
+        settle before their large initial gradients can wash out what the
+        autoencoder learned. The two phases are two runs of the engine: the
+        second starts its optimiser, patience and best-epoch tracking anew (as a
+        warm start does), so early stopping restores the best epoch of the
+        fine-tuning phase.
+        """
+        if n_frozen == 0:
+            return self._train(
+                module, loss_fn, batches, config, state, incremental, score
+            )
+        frozen = module.linear_layers[:n_frozen]
+        for layer in frozen:
+            layer.requires_grad_(False)
+        try:
+            state = train(
+                module,
+                loss_fn,
+                batches,
+                config,
+                max_epochs=min(self.freeze_init_epochs, self.max_iter),
+                validation_score=score,
+                warn_on_max_iter=False,
+                description=f"{type(self).__name__} (frozen)",
+            )
+        finally:
+            for layer in frozen:
+                layer.requires_grad_(True)
+        # The frozen layers had no gradient: record their norms as 0.
+        state.gradient_norms = [[0.0] * n_frozen + row for row in state.gradient_norms]
+        remaining = self.max_iter - state.n_iter
+        if remaining <= 0 or state.interrupted:
+            return state
+        _restart(state)
+        return self._train(
+            module, loss_fn, batches, config, state, False, score, epochs=remaining
+        )
 
     def _target_dtype(self, dtype):
         return dtype
 
-    def _validation_split(self, X, y, target, sample_weight, seed, device, dtype):
+    def _validation_split(self, X, y, sample_weight, seed, device, dtype):
         """Hold out ``validation_fraction`` of the rows; return the scorer on them."""
         stratify = y if self._stratify_validation(y) else None
-        train_index, val_index = train_test_split(
-            np.arange(X.shape[0]),
-            test_size=self.validation_fraction,
-            random_state=seed % (2**32),
-            stratify=stratify,
-        )
-        if len(val_index) < 2:
-            raise ValueError(
-                "The validation set is too small. Increase 'validation_fraction' "
-                "or the size of your dataset."
-            )
+        train_index, val_index = self._held_out_split(X.shape[0], seed, stratify)
         X_val, y_val = X[val_index], y[val_index]
         sw_val = None if sample_weight is None else sample_weight[val_index]
-        if self.scoring is None:
-            X_val_tensor = self._input_tensor(X_val, device, dtype)
+        if self.scoring is not None:
+            return train_index, self._scoring_on(X_val, y_val, sample_weight=sw_val)
+        X_val_tensor = self._input_tensor(X_val, device, dtype)
 
-            def score(module):
-                output = to_numpy(self._activate(_forward(module, X_val_tensor)))
-                return self._default_validation_metric(y_val, output, sw_val)
-
-        else:
-            scorer = check_scoring(self, self.scoring)
-
-            def score(module):
-                # The scorer needs an estimator: a shallow copy holding the
-                # network being trained answers for it.
-                view = copy.copy(self)
-                view.module_ = module
-                return scorer(view, X_val, y_val, sample_weight=sw_val)
+        def score(module):
+            output = to_numpy(self._activate(_forward(module, X_val_tensor)))
+            return self._default_validation_metric(y_val, output, sw_val)
 
         return train_index, score
 
@@ -324,21 +527,8 @@ class BaseMultilayerPerceptron(BaseEstimator, metaclass=ABCMeta):
         return False
 
     def _set_training_attributes(self, state, early_stopping):
-        self.n_iter_ = state.n_iter
-        self.t_ = state.t
-        self.loss_ = state.loss_curve[-1] if state.loss_curve else None
-        self.loss_curve_ = list(state.loss_curve)
-        self.history_ = state.history
-        self.gradient_norms_ = np.asarray(state.gradient_norms, dtype=float)
+        super()._set_training_attributes(state, early_stopping)
         self.n_layers_ = len(self._checked_hidden_layer_sizes()) + 2
-        if early_stopping:
-            self.validation_scores_ = list(state.validation_scores)
-            self.best_validation_score_ = state.best_validation_score
-            self.best_loss_ = None
-        else:
-            self.validation_scores_ = None
-            self.best_validation_score_ = None
-            self.best_loss_ = state.best_loss
 
     # ------------------------------------------------------------- prediction
     def _raw_output(self, X):
@@ -351,17 +541,9 @@ class BaseMultilayerPerceptron(BaseEstimator, metaclass=ABCMeta):
             dtype=(np.float64, np.float32),
             reset=False,
         )
-        parameter = next(self.module_.parameters())
-        self.module_.eval()
-        output = predict_in_blocks(
-            lambda rows: self._activate(self.module_(rows)),
-            X,
-            dtype=parameter.dtype,
-            device=parameter.device,
+        return self._in_blocks(
+            lambda rows: self._activate(self.module_(rows)), X, self.n_outputs_
         )
-        if output is None:
-            return np.empty((0, self.n_outputs_))
-        return output.astype(np.float64, copy=False)
 
     # -------------------------------------------------------------- attributes
     @property
@@ -376,10 +558,58 @@ class BaseMultilayerPerceptron(BaseEstimator, metaclass=ABCMeta):
         check_is_fitted(self)
         return [to_numpy(layer.bias).copy() for layer in self.module_.linear_layers]
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = True
-        return tags
+
+def _restart(state):
+    """Make ``state`` start a new run from the current weights.
+
+    The optimiser's moments, the patience count and the best loss or score
+    belong to the run that ended; the epoch count and the history go on.
+    """
+    state.optimizer_state = None
+    state.no_improvement_count = 0
+    state.best_loss, state.best_validation_score = np.inf, -np.inf
+
+
+def _fitted_autoencoder(init):
+    """The fitted ``Autoencoder`` of ``init`` (itself, or in a FrozenEstimator)."""
+    # Imported here: the autoencoder module builds on this one.
+    from sklearn_deep.neural_network._autoencoder import Autoencoder
+
+    autoencoder = getattr(init, "estimator", init)
+    if not isinstance(autoencoder, Autoencoder):
+        raise ValueError(
+            "init must be None or a fitted sklearn_deep.Autoencoder (optionally "
+            f"in a sklearn.frozen.FrozenEstimator), got {type(init).__name__}."
+        )
+    if not hasattr(autoencoder, "module_"):
+        raise ValueError(
+            "init must be a fitted Autoencoder: call its fit first (e.g. on "
+            "unlabeled data). To search over init in GridSearchCV, wrap it in "
+            "sklearn.frozen.FrozenEstimator, which cloning keeps fitted."
+        )
+    return autoencoder
+
+
+@torch.no_grad()
+def _copy_encoder_weights(autoencoder, module, n_features, hidden_layer_sizes):
+    """Initialise the first layers of ``module`` with ``autoencoder``'s encoder."""
+    if autoencoder.n_features_in_ != n_features:
+        raise ValueError(
+            f"init was fitted on {autoencoder.n_features_in_} features, but X has "
+            f"{n_features}."
+        )
+    widths = list(autoencoder.encoder_layer_sizes_)
+    if list(hidden_layer_sizes[: len(widths)]) != widths:
+        raise ValueError(
+            f"The encoder of init has layers of widths {widths} (hidden layers, "
+            "then the code); hidden_layer_sizes must start with them to take its "
+            f"weights, got {tuple(hidden_layer_sizes)}."
+        )
+    source = autoencoder.module_.encoder.linear_layers
+    # copy_ converts to the network's device and dtype.
+    for target, layer in zip(module.linear_layers, source, strict=False):
+        target.weight.copy_(layer.weight)
+        target.bias.copy_(layer.bias)
 
 
 @torch.inference_mode()

@@ -197,6 +197,27 @@ default="constant"
 
     dropout : float, default=0.0
         Probability of dropping each hidden unit during training.
+
+    init : fitted Autoencoder or None, default=None
+        Pre-training: a fitted :class:`~sklearn_deep.Autoencoder` (e.g. fitted
+        on plentiful unlabeled data) whose encoder weights initialise the first
+        hidden layers. Its ``encoder_layer_sizes_`` (its hidden widths, then
+        ``n_components``) must be the first entries of ``hidden_layer_sizes``,
+        and it must have been fitted on the same features. Only its linear
+        layers are copied (batch-norm layers start anew); the activations are
+        this network's. It is read, never modified, and ``clone`` keeps it
+        fitted (clones share it). ``GridSearchCV`` clones the values of a grid
+        it searches over: to search over ``init`` itself, wrap each candidate in
+        :class:`sklearn.frozen.FrozenEstimator`. Ignored by a ``warm_start`` or
+        ``partial_fit`` call that continues a fitted network.
+
+    freeze_init_epochs : int, default=0
+        Number of first epochs in which the layers taken from ``init`` stay
+        frozen while the layers above them train; then all layers train for the
+        remaining ``max_iter - freeze_init_epochs`` epochs as a new run (a new
+        optimiser state; early stopping restores the best epoch of that run).
+        Frozen layers have a gradient norm of 0 in ``gradient_norms_``. Not used
+        by ``partial_fit``.
 {class_weight}
     device : str, default="auto"
         Where to train: "auto" (CUDA when available, else the CPU), "cpu",

@@ -59,6 +59,8 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
         sparse_init_density=0.1,
         batch_norm=False,
         dropout=0.0,
+        init=None,
+        freeze_init_epochs=0,
         class_weight=None,
         device="auto",
         dtype="float32",
@@ -99,6 +101,8 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
             device=device,
             dtype=dtype,
         )
+        self.init = init
+        self.freeze_init_epochs = freeze_init_epochs
         self.class_weight = class_weight
 
     # ------------------------------------------------------------- public API
@@ -348,6 +352,8 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
         sparse_init_density=0.1,
         batch_norm=False,
         dropout=0.0,
+        init=None,
+        freeze_init_epochs=0,
         device="auto",
         dtype="float32",
     ):
@@ -387,6 +393,8 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
             device=device,
             dtype=dtype,
         )
+        self.init = init
+        self.freeze_init_epochs = freeze_init_epochs
         self.loss = loss
 
     @_fit_context(prefer_skip_nested_validation=True)

@@ -5,6 +5,7 @@ public yet; importing them here keeps any future move a one-file change.
 """
 
 from sklearn.base import _fit_context
+from sklearn.utils._optional_dependencies import check_matplotlib_support
 from sklearn.utils._param_validation import (
     HasMethods,
     Hidden,
@@ -24,5 +25,6 @@ __all__ = [
     "_check_partial_fit_first_call",
     "_check_sample_weight",
     "_fit_context",
+    "check_matplotlib_support",
     "validate_data",
 ]

@@ -54,9 +54,34 @@ def seed_from_random_state(random_state):
     """Draw one integer seed from a ``random_state`` (None, int or RandomState).
 
     An int gives the same seed every time; ``None`` draws from numpy's global
-    generator, so successive fits differ, as in scikit-learn.
+    generator, so successive fits differ, as in scikit-learn. Inside a
+    ``torch.distributed`` process group every rank gets rank 0's seed.
     """
-    return int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
+    seed = int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
+    if in_process_group():
+        # In data-parallel training every rank must draw the same initial
+        # weights, validation split and batch order: all take rank 0's seed.
+        tensor = torch.tensor([seed], dtype=torch.int64).to(process_group_device())
+        torch.distributed.broadcast(tensor, src=0)
+        seed = int(tensor)
+    return seed
+
+
+def in_process_group():
+    """Whether this process is one of several ranks of a ``torch.distributed`` group."""
+    distributed = torch.distributed
+    return (
+        distributed.is_available()
+        and distributed.is_initialized()
+        and distributed.get_world_size() > 1
+    )
+
+
+def process_group_device():
+    """Where the process group's collectives take tensors: NCCL needs CUDA ones."""
+    if torch.distributed.get_backend() == "nccl":
+        return torch.device("cuda", torch.cuda.current_device())
+    return torch.device("cpu")
 
 
 def make_generator(seed, device="cpu"):

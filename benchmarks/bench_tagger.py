@@ -1,0 +1,347 @@
+"""Benchmark: accuracy and speed of LSTMTagger on CoNLL-2000 and UD English-EWT.
+
+Trainers
+--------
+* ``ours``            -- ``sklearn_deep.LSTMTagger()`` with its default parameters
+  (BiLSTM h=128, char CNN, CRF, Adam 2e-3 decayed linearly, batch 32, early
+  stopping on 10% of the training sentences, at most 25 epochs); on CoNLL-2000
+  with the words and the given POS column and ``metric="chunk_f1"``, on EWT
+  with the words only.
+* ``crfsuite``        -- ``sklearn_crfsuite.CRF`` (L-BFGS, c1 = c2 = 0.1, 100
+  iterations, all possible transitions) with the sklearn-crfsuite tutorial's
+  features: the word (lower-cased, suffixes, shape) and POS of the token and
+  its two neighbours.
+* ``crfsuite_window`` -- the same CRF with those features for a +-2 window.
+* ``bare``            -- a hand-written PyTorch loop (plain Adam, the same
+  length-bucketed batches, gradient clipping at 5, no validation) training the
+  very same network (``sklearn_deep.nn.SequenceTagger``, same sizes) for
+  ``--bare-epochs`` epochs.
+
+``--throughput`` instead times ``ours`` (``early_stopping=False``) against
+``bare`` on the same data for ``--throughput-epochs`` epochs, interleaved for
+``--repeats`` rounds, and reports training tokens per CPU second of each (both
+timings include encoding the corpus and building the network).
+
+Measurement rules
+-----------------
+* One torch thread (``--threads``), and BLAS limited by threadpoolctl.
+* Times are reported twice: wall-clock seconds, and the process's CPU seconds
+  (``time.process_time``). On a shared machine the wall clock counts the time
+  other jobs hold the core; with one thread the CPU seconds are close to what
+  an idle core would take, so ratios use CPU seconds.
+* Predict speed: test tokens per wall-clock second of ``predict``.
+
+Usage
+-----
+Everything (about 40 CPU-minutes)::
+
+    python benchmarks/bench_tagger.py
+
+One task, some trainers, a quick smoke run::
+
+    python benchmarks/bench_tagger.py --tasks conll --trainers ours,crfsuite \
+        --subset 500 --max-iter 2
+
+Training throughput against the bare loop::
+
+    python benchmarks/bench_tagger.py --throughput --tasks conll
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from threadpoolctl import threadpool_limits
+
+from sklearn_deep import LSTMTagger
+from sklearn_deep.datasets import load_conll, load_conllu
+from sklearn_deep.metrics import chunk_f1_score, token_accuracy_score
+from sklearn_deep.sequence._tagger import _length_buckets
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "datasets"
+
+
+# --------------------------------------------------------------------- data
+def load_task(task, subset=None):
+    """``(X_train, y_train, X_test, y_test, metric)`` of a task."""
+    if task == "conll":
+        folder = SHARED / "conll2000"
+        train, test = load_conll(folder / "train.txt"), load_conll(folder / "test.txt")
+        data = train.features, train.tags, test.features, test.tags, "chunk_f1"
+    elif task == "ewt":
+        prefix = SHARED / "ud_english_ewt" / "en_ewt-ud-"
+        train = load_conllu(f"{prefix}train.conllu")
+        test = load_conllu(f"{prefix}test.conllu")
+        data = train.words, train.tags, test.words, test.tags, "accuracy"
+    else:
+        raise ValueError(f"unknown task {task!r}")
+    if subset:
+        data = data[0][:subset], data[1][:subset], *data[2:]
+    return data
+
+
+def n_tokens(X):
+    return sum(len(sentence) for sentence in X)
+
+
+# ------------------------------------------------------------- the trainers
+def fit_ours(X, y, metric, max_iter=None, **params):
+    if max_iter is not None:
+        params["max_iter"] = max_iter
+    return LSTMTagger(metric=metric, random_state=0, device="cpu", **params).fit(X, y)
+
+
+def _token(sentence, i):
+    token = sentence[i]
+    return (token, None) if isinstance(token, str) else (token[0], token[1])
+
+
+def crf_features(sentence, window):
+    """The sklearn-crfsuite tutorial's features, for offsets in +-``window``."""
+    features = []
+    for i in range(len(sentence)):
+        word, pos = _token(sentence, i)
+        f = {
+            "bias": 1.0,
+            "word.lower()": word.lower(),
+            "word[-3:]": word[-3:],
+            "word[-2:]": word[-2:],
+            "word.isupper()": word.isupper(),
+            "word.istitle()": word.istitle(),
+            "word.isdigit()": word.isdigit(),
+        }
+        if pos is not None:
+            f.update({"postag": pos, "postag[:2]": pos[:2]})
+        for offset in [o for o in range(-window, window + 1) if o != 0]:
+            j = i + offset
+            if 0 <= j < len(sentence):
+                w, p = _token(sentence, j)
+                f.update(
+                    {
+                        f"{offset:+d}:word.lower()": w.lower(),
+                        f"{offset:+d}:word.istitle()": w.istitle(),
+                        f"{offset:+d}:word.isupper()": w.isupper(),
+                    }
+                )
+                if p is not None:
+                    f.update(
+                        {f"{offset:+d}:postag": p, f"{offset:+d}:postag[:2]": p[:2]}
+                    )
+            elif offset == -1:
+                f["BOS"] = True
+            elif offset == 1:
+                f["EOS"] = True
+        features.append(f)
+    return features
+
+
+class CRFSuite:
+    """sklearn-crfsuite with feature extraction from token sequences."""
+
+    def __init__(self, window):
+        import sklearn_crfsuite
+
+        self.window = window
+        self.crf = sklearn_crfsuite.CRF(
+            algorithm="lbfgs",
+            c1=0.1,
+            c2=0.1,
+            max_iterations=100,
+            all_possible_transitions=True,
+        )
+
+    def fit(self, X, y):
+        self.crf.fit([crf_features(s, self.window) for s in X], y)
+        return self
+
+    def predict(self, X):
+        return [
+            list(p) for p in self.crf.predict([crf_features(s, self.window) for s in X])
+        ]
+
+
+def bare_setup(X, y, metric):
+    """The estimator's encoding and network, for the bare loop to train."""
+    template = LSTMTagger(metric=metric, random_state=0, device="cpu", max_iter=1)
+    template._parse(X, fitting=True)
+    template.classes_ = np.array(sorted({t for tags in y for t in tags}))
+    template._build_vocabularies(*template._parse(X, fitting=True))
+    encoded = template._encode(*template._parse(X, fitting=False), torch.device("cpu"))
+    index = {tag: i for i, tag in enumerate(template.classes_.tolist())}
+    target = torch.full(encoded[0].shape, -1, dtype=torch.long)
+    for i, tags in enumerate(y):
+        target[i, : len(tags)] = torch.tensor([index[t] for t in tags])
+    module = template._build_module(0, torch.device("cpu"))
+    return template, module, encoded, target
+
+
+def bare_train(module, encoded, target, epochs, batch_size=32, lr=2e-3, clip=5.0):
+    """A minimal training loop: bucketed batches, Adam, clipping; no validation."""
+    n = target.shape[0]
+    sizes = [batch_size] * (n // batch_size) + (
+        [n % batch_size] if n % batch_size else []
+    )
+    lengths = (encoded[0] != 0).sum(dim=1)
+    order_of = _length_buckets(lengths, sizes, batch_size)
+    generator = torch.Generator().manual_seed(0)
+    optimizer = torch.optim.Adam(module.parameters(), lr=lr)
+    module.train()
+    for _ in range(epochs):
+        order = order_of(generator)
+        for rows in order.split(sizes):
+            loss = module.loss(module(tuple(p[rows] for p in encoded)), target[rows])
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(module.parameters(), clip)
+            optimizer.step()
+    module.eval()
+    return module
+
+
+def timed(function):
+    wall, cpu = time.perf_counter(), time.process_time()
+    result = function()
+    return result, time.perf_counter() - wall, time.process_time() - cpu
+
+
+def score(metric, y_true, y_pred):
+    return {
+        "f1": chunk_f1_score(y_true, y_pred) if metric == "chunk_f1" else None,
+        "accuracy": token_accuracy_score(y_true, y_pred),
+    }
+
+
+# --------------------------------------------------------------- benchmarks
+def run_accuracy(task, trainers, args):
+    X, y, X_test, y_test, metric = load_task(task, args.subset)
+    rows = []
+    for name in trainers:
+        if name == "ours":
+            model, wall, cpu = timed(lambda: fit_ours(X, y, metric, args.max_iter))
+            extra = {"epochs": model.n_iter_}
+        elif name in ("crfsuite", "crfsuite_window"):
+            try:
+                model = CRFSuite(window=1 if name == "crfsuite" else 2)
+            except ImportError:
+                print(f"# {name}: sklearn_crfsuite is not installed, skipped")
+                continue
+            model, wall, cpu = timed(lambda model=model: model.fit(X, y))
+            extra = {}
+        elif name == "bare":
+            template, module, encoded, target = bare_setup(X, y, metric)
+            _, wall, cpu = timed(
+                lambda m=module, e=encoded, t=target: bare_train(
+                    m, e, t, args.bare_epochs
+                )
+            )
+            template.module_ = module
+            model = template
+            extra = {"epochs": args.bare_epochs}
+        else:
+            raise ValueError(f"unknown trainer {name!r}")
+        y_pred, predict_wall, _ = timed(lambda model=model: model.predict(X_test))
+        row = {
+            "task": task,
+            "trainer": name,
+            **score(metric, y_test, y_pred),
+            "fit_wall_s": round(wall, 1),
+            "fit_cpu_s": round(cpu, 1),
+            "predict_tokens_per_s": round(n_tokens(X_test) / predict_wall),
+            **extra,
+        }
+        print(json.dumps(row), flush=True)
+        rows.append(row)
+    return rows
+
+
+def run_throughput(task, args):
+    X, y, _, _, metric = load_task(task, args.subset)
+    tokens = n_tokens(X)
+    results = {"ours": [], "bare": []}
+    epochs = args.throughput_epochs
+    for round_ in range(args.repeats):
+        for name in ("ours", "bare") if round_ % 2 == 0 else ("bare", "ours"):
+            if name == "ours":
+                _, _, cpu = timed(
+                    lambda: fit_ours(X, y, metric, epochs, early_stopping=False)
+                )
+            else:
+                # The estimator's fit encodes the corpus and builds the network
+                # too: both are charged the same set-up.
+                def bare():
+                    _, module, encoded, target = bare_setup(X, y, metric)
+                    bare_train(module, encoded, target, epochs)
+
+                _, _, cpu = timed(bare)
+            results[name].append(tokens * epochs / cpu)
+            print(
+                json.dumps(
+                    {
+                        "task": task,
+                        "trainer": name,
+                        "round": round_,
+                        "tokens_per_cpu_s": round(tokens * epochs / cpu),
+                    }
+                ),
+                flush=True,
+            )
+    ours, bare = (statistics.median(results[k]) for k in ("ours", "bare"))
+    print(
+        f"| {task} | {epochs} | {ours:,.0f} | {bare:,.0f} | {ours / bare:.2f} |",
+        flush=True,
+    )
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--tasks", default="conll,ewt")
+    parser.add_argument("--trainers", default="ours,crfsuite,crfsuite_window,bare")
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--subset", type=int, default=None, help="training sentences")
+    parser.add_argument("--max-iter", type=int, default=None, help="ours: max epochs")
+    parser.add_argument("--bare-epochs", type=int, default=15)
+    parser.add_argument("--throughput", action="store_true")
+    parser.add_argument("--throughput-epochs", type=int, default=2)
+    parser.add_argument("--repeats", type=int, default=2)
+    args = parser.parse_args(argv)
+    if not SHARED.is_dir():
+        print(f"No data under {SHARED}; nothing to benchmark.")
+        return 0
+    torch.set_num_threads(args.threads)
+    print(
+        f"# python {platform.python_version()}, torch {torch.__version__}, "
+        f"{args.threads} thread(s), command: {' '.join(sys.argv)}"
+    )
+    with threadpool_limits(args.threads):
+        for task in args.tasks.split(","):
+            if args.throughput:
+                print(
+                    "| task | epochs | ours tokens/CPU s | bare tokens/CPU s | ratio |"
+                )
+                run_throughput(task, args)
+            else:
+                rows = run_accuracy(task, args.trainers.split(","), args)
+                print(
+                    "| task | trainer | chunk F1 | token acc. | fit wall s | "
+                    "fit CPU s | predict tokens/s |"
+                )
+                for r in rows:
+                    f1 = "-" if r["f1"] is None else f"{100 * r['f1']:.2f}"
+                    print(
+                        f"| {r['task']} | {r['trainer']} | {f1} | "
+                        f"{100 * r['accuracy']:.2f} | {r['fit_wall_s']} | "
+                        f"{r['fit_cpu_s']} | {r['predict_tokens_per_s']:,} |"
+                    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,121 @@
+"""
+Chunking CoNLL-2000 with LSTMTagger
+===================================
+
+Train a BiLSTM-CNN-CRF chunker on CoNLL-2000 (words and their given POS tags as
+input, IOB2 chunk tags as output), report conlleval's chunk F1 and the token
+accuracy on the test set, and plot the learning curves and the F1 of each chunk
+type.
+
+By default the example trains on a subset (1,000 sentences, a smaller network,
+5 epochs) so that it finishes in well under a minute on two CPU cores; the
+scores are therefore far below what the full data give. Set the environment
+variable ``SKLEARN_DEEP_FULL_EXAMPLE=1`` to train ``LSTMTagger()`` with its
+default parameters on the full training set (about 10 minutes on 2 cores, test
+F1 around 94; see ``benchmarks/RESULTS.md``).
+
+The data are read from ``../shared/datasets/conll2000`` next to the repository
+(no download); without them the example says so and stops.
+"""
+
+# %%
+# Load the data
+# -------------
+import os
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+from sklearn_deep import LSTMTagger
+from sklearn_deep.datasets import load_conll
+from sklearn_deep.metrics import (
+    chunk_classification_report,
+    chunk_f1_score,
+    token_accuracy_score,
+)
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "conll2000"
+FULL = os.environ.get("SKLEARN_DEEP_FULL_EXAMPLE", "") not in ("", "0")
+
+# One thread: an LSTM this small gains little from a second one, and on a busy
+# machine a second thread that waits for a core slows every step many times.
+torch.set_num_threads(1)
+
+if not (DATA / "train.txt").is_file():
+    print(f"CoNLL-2000 not found under {DATA}; nothing to do.")
+    sys.exit(0)
+
+train, test = load_conll(DATA / "train.txt"), load_conll(DATA / "test.txt")
+# Per-token (word, POS) tuples: the POS column becomes an extra embedded feature.
+X_train, y_train = train.features, train.tags
+X_test, y_test = test.features, test.tags
+if not FULL:
+    X_train, y_train = X_train[:1000], y_train[:1000]
+    X_test, y_test = X_test[:500], y_test[:500]
+print(
+    f"{len(X_train)} training and {len(X_test)} test sentences"
+    + ("" if FULL else " (a subset: set SKLEARN_DEEP_FULL_EXAMPLE=1 for all)")
+)
+
+# %%
+# Train
+# -----
+# Early stopping holds out 10% of the training sentences and keeps the epoch
+# with the best chunk F1 on them.
+if FULL:
+    tagger = LSTMTagger(metric="chunk_f1", random_state=0)
+else:
+    tagger = LSTMTagger(
+        embedding_dim=50,
+        hidden_size=64,
+        char_hidden_size=30,
+        metric="chunk_f1",
+        max_iter=5,
+        random_state=0,
+    )
+start = time.perf_counter()
+tagger.fit(X_train, y_train)
+print(f"fitted {tagger.n_iter_} epochs in {time.perf_counter() - start:.1f} s")
+
+# %%
+# Evaluate
+# --------
+y_pred = tagger.predict(X_test)
+print(f"test chunk F1:       {100 * chunk_f1_score(y_test, y_pred):.2f}")
+print(f"test token accuracy: {100 * token_accuracy_score(y_test, y_pred):.2f}")
+print(chunk_classification_report(y_test, y_pred))
+
+# %%
+# Plot the learning curves and the F1 of each chunk type
+# ------------------------------------------------------
+try:
+    import matplotlib.pyplot as plt
+except ImportError:
+    plt = None
+    print("matplotlib is not installed: skipping the figures.")
+
+if plt is not None:
+    epochs = range(1, tagger.n_iter_ + 1)
+    fig, (ax_loss, ax_f1) = plt.subplots(1, 2, figsize=(9, 3.5))
+    ax_loss.plot(epochs, tagger.loss_curve_, marker="o")
+    ax_loss.set(xlabel="epoch", ylabel="training loss per token", title="Loss")
+    ax_f1.plot(epochs, tagger.validation_scores_, marker="o", color="C1")
+    ax_f1.set(xlabel="epoch", ylabel="chunk F1", title="Validation chunk F1")
+    fig.tight_layout()
+
+    report = chunk_classification_report(y_test, y_pred, output_dict=True)
+    types = sorted(
+        (k for k in report if k not in ("micro avg", "token accuracy")),
+        key=lambda k: -report[k]["support"],
+    )
+    fig_types, ax = plt.subplots(figsize=(7, 3.5))
+    ax.bar(types, [100 * report[k]["f1-score"] for k in types])
+    ax.set(ylabel="test F1 (%)", title="F1 per chunk type (most frequent first)")
+    fig_types.tight_layout()
+
+    if __name__ == "__main__":
+        fig.savefig("tagger_learning_curves.png", dpi=100)
+        fig_types.savefig("tagger_f1_per_chunk_type.png", dpi=100)
+        print("saved tagger_learning_curves.png and tagger_f1_per_chunk_type.png")
