@@ -3,6 +3,7 @@
 import math
 from dataclasses import dataclass, field
 
+import numpy as np
 from skorch.history import History
 
 
@@ -30,3 +31,25 @@ class TrainingState:
     converged: bool = False
     interrupted: bool = False
     function_evaluations: int = 0
+
+    def fitted_attributes(self, early_stopping):
+        """The fitted attributes, under scikit-learn's names, that training sets.
+
+        ``best_loss_`` is kept without early stopping and the validation scores
+        with it, as ``sklearn.neural_network.MLPClassifier`` does.
+        """
+        return {
+            "n_iter_": self.n_iter,
+            "t_": self.t,
+            "loss_": self.loss_curve[-1] if self.loss_curve else None,
+            "loss_curve_": list(self.loss_curve),
+            "history_": self.history,
+            "gradient_norms_": np.asarray(self.gradient_norms, dtype=float),
+            "validation_scores_": (
+                list(self.validation_scores) if early_stopping else None
+            ),
+            "best_validation_score_": (
+                self.best_validation_score if early_stopping else None
+            ),
+            "best_loss_": None if early_stopping else self.best_loss,
+        }

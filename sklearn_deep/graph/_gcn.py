@@ -29,6 +29,8 @@ from sklearn_deep._training import (
     train,
 )
 from sklearn_deep.nn import ACTIVATIONS, GraphConvolutionalNetwork, normalize_adjacency
+from sklearn_deep.utils._fitting import check_hidden_layer_sizes, fit_or_restore
+from sklearn_deep.utils._pickling import HostPicklingMixin
 from sklearn_deep.utils._sklearn_compat import (
     Interval,
     StrOptions,
@@ -77,7 +79,7 @@ _TRAINING_PARAMETERS = (
 _SYMMETRY_RTOL = 1e-6
 
 
-class GCNClassifier(ClassifierMixin, BaseEstimator):
+class GCNClassifier(ClassifierMixin, HostPicklingMixin, BaseEstimator):
     r"""Graph convolutional network classifier for the nodes of one graph.
 
     The semi-supervised node classifier of Kipf & Welling (2017), trained by the
@@ -255,6 +257,13 @@ default="constant"
     history_ : skorch.history.History
         One row per epoch (loss, validation score, learning rate, duration).
 
+    t_ : int
+        Number of labelled training nodes seen, summed over the epochs.
+
+    gradient_norms_ : ndarray of shape (n_iter_, n_penalized_layers)
+        Norm of the gradient of each penalised weight matrix (the first
+        layer's, as ``alpha`` applies to it only) per epoch.
+
     See Also
     --------
     sklearn_deep.datasets.load_planetoid : The citation graphs of the paper.
@@ -395,14 +404,7 @@ default="constant"
         self : object
             The fitted estimator.
         """
-        # A failed fit must leave a previously fitted estimator as it was.
-        saved = self.__dict__.copy()
-        try:
-            return self._fit(X, y, X_val, y_val)
-        except BaseException:
-            self.__dict__.clear()
-            self.__dict__.update(saved)
-            raise
+        return fit_or_restore(self, self._fit, X, y, X_val, y_val)
 
     def _fit(self, X, y, X_val, y_val):
         if (X_val is None) != (y_val is None):
@@ -412,7 +414,7 @@ default="constant"
                 "X_val and y_val are used for early stopping only; set "
                 "early_stopping=True to use them."
             )
-        hidden_layer_sizes = self._checked_hidden_layer_sizes()
+        hidden_layer_sizes = check_hidden_layer_sizes(self.hidden_layer_sizes)
         device = resolve_device(self.device)
         dtype = TORCH_DTYPES[self.dtype]
         adjacency, features = self._checked_graph()
@@ -475,26 +477,9 @@ default="constant"
             description=type(self).__name__,
         )
         self.module_ = module
-        self.n_iter_ = state.n_iter
-        self.loss_ = state.loss_curve[-1] if state.loss_curve else None
-        self.loss_curve_ = list(state.loss_curve)
-        self.history_ = state.history
-        if self.early_stopping:
-            self.validation_scores_ = list(state.validation_scores)
-            self.best_validation_score_ = state.best_validation_score
-            self.best_loss_ = None
-        else:
-            self.validation_scores_ = None
-            self.best_validation_score_ = None
-            self.best_loss_ = state.best_loss
+        for name, value in state.fitted_attributes(self.early_stopping).items():
+            setattr(self, name, value)
         return self
-
-    def _checked_hidden_layer_sizes(self):
-        sizes = self.hidden_layer_sizes
-        sizes = [sizes] if isinstance(sizes, Integral) else list(sizes)
-        if any(not isinstance(s, Integral) or s <= 0 for s in sizes):
-            raise ValueError(f"hidden_layer_sizes must be > 0, got {sizes}.")
-        return sizes
 
     def _checked_graph(self):
         """The validated adjacency (CSR) and row-normalised features (or None).
@@ -629,6 +614,18 @@ default="constant"
             )
         module.reset_parameters(make_generator(seed))
         return module.to(device=device, dtype=dtype)
+
+    def _rebuild_module(self):
+        """A network of the fitted shape on the CPU, for ``sklearn_deep.load``.
+
+        Its weights are placeholders that ``load`` overwrites with the saved ones.
+        """
+        adjacency, features = self._checked_graph()
+        hidden_layer_sizes = check_hidden_layer_sizes(self.hidden_layer_sizes)
+        cpu, dtype = torch.device("cpu"), TORCH_DTYPES[self.dtype]
+        return self._build_module(
+            adjacency, features, hidden_layer_sizes, 0, cpu, dtype
+        )
 
     # ------------------------------------------------------------- prediction
     @torch.inference_mode()

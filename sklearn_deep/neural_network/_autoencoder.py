@@ -11,6 +11,7 @@ from sklearn.utils.validation import check_array, check_is_fitted
 from sklearn_deep._training import LOSSES
 from sklearn_deep.neural_network._base import BaseNeuralNetwork, _forward
 from sklearn_deep.nn import ACTIVATIONS, NOISE_TYPES, AutoencoderNetwork
+from sklearn_deep.utils._fitting import check_hidden_layer_sizes, fit_or_restore
 from sklearn_deep.utils._sklearn_compat import (
     Interval,
     StrOptions,
@@ -389,7 +390,7 @@ default="constant"
         self : object
             The fitted estimator.
         """
-        return self._fit_or_restore(self._fit_unsafe, X, False)
+        return fit_or_restore(self, self._fit_unsafe, X, False)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y=None):
@@ -407,7 +408,7 @@ default="constant"
         self : object
             The updated estimator.
         """
-        return self._fit_or_restore(self._fit_unsafe, X, True)
+        return fit_or_restore(self, self._fit_unsafe, X, True)
 
     def transform(self, X):
         """Encode X: the codes of its rows.
@@ -477,7 +478,7 @@ default="constant"
 
     # ---------------------------------------------------------------- fitting
     def _fit_unsafe(self, X, incremental):
-        hidden_layer_sizes = self._checked_hidden_layer_sizes()
+        hidden_layer_sizes = check_hidden_layer_sizes(self.hidden_layer_sizes)
         device = resolve_device(self.device)
         dtype = TORCH_DTYPES[self.dtype]
         continuing = self._continues(incremental)

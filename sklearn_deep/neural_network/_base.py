@@ -33,6 +33,8 @@ from sklearn_deep._training import (
     train,
 )
 from sklearn_deep.nn import ACTIVATIONS, WEIGHT_INITS, MultilayerPerceptron
+from sklearn_deep.utils._fitting import check_hidden_layer_sizes, fit_or_restore
+from sklearn_deep.utils._pickling import HostPicklingMixin
 from sklearn_deep.utils._sklearn_compat import (
     HasMethods,
     Interval,
@@ -51,7 +53,7 @@ from sklearn_deep.utils._torch import (
 )
 
 
-class BaseNeuralNetwork(BaseEstimator, metaclass=ABCMeta):
+class BaseNeuralNetwork(HostPicklingMixin, BaseEstimator, metaclass=ABCMeta):
     """Base class of the estimators on 2-D X; not for direct use."""
 
     _parameter_constraints = {
@@ -142,23 +144,6 @@ class BaseNeuralNetwork(BaseEstimator, metaclass=ABCMeta):
         self.dtype = dtype
 
     # ------------------------------------------------------- steps of a fit
-    def _fit_or_restore(self, fit, *args):
-        """Run ``fit(*args)``; if it fails, put the estimator back as it was."""
-        saved = self.__dict__.copy()
-        try:
-            return fit(*args)
-        except BaseException:
-            self.__dict__.clear()
-            self.__dict__.update(saved)
-            raise
-
-    def _checked_hidden_layer_sizes(self):
-        sizes = self.hidden_layer_sizes
-        sizes = [sizes] if isinstance(sizes, Integral) else list(sizes)
-        if any(not isinstance(s, Integral) or s <= 0 for s in sizes):
-            raise ValueError(f"hidden_layer_sizes must be > 0, got {sizes}.")
-        return sizes
-
     def _continues(self, incremental):
         """Whether this fit goes on from the fitted network."""
         return hasattr(self, "module_") and (incremental or self.warm_start)
@@ -290,25 +275,22 @@ class BaseNeuralNetwork(BaseEstimator, metaclass=ABCMeta):
         )
         return module
 
+    def _rebuild_module(self):
+        """A network of the fitted shape on the CPU, for ``sklearn_deep.load``.
+
+        Its weights are placeholders that ``load`` overwrites with the saved ones.
+        """
+        hidden_layer_sizes = check_hidden_layer_sizes(self.hidden_layer_sizes)
+        cpu, dtype = torch.device("cpu"), TORCH_DTYPES[self.dtype]
+        return self._build_module(hidden_layer_sizes, 0, cpu, dtype)
+
     def _input_tensor(self, X, device, dtype):
         # Sparse input stays a scipy matrix; the batches densify one at a time.
         return X if sp.issparse(X) else to_tensor(X, dtype, device)
 
     def _set_training_attributes(self, state, early_stopping):
-        self.n_iter_ = state.n_iter
-        self.t_ = state.t
-        self.loss_ = state.loss_curve[-1] if state.loss_curve else None
-        self.loss_curve_ = list(state.loss_curve)
-        self.history_ = state.history
-        self.gradient_norms_ = np.asarray(state.gradient_norms, dtype=float)
-        if early_stopping:
-            self.validation_scores_ = list(state.validation_scores)
-            self.best_validation_score_ = state.best_validation_score
-            self.best_loss_ = None
-        else:
-            self.validation_scores_ = None
-            self.best_validation_score_ = None
-            self.best_loss_ = state.best_loss
+        for name, value in state.fitted_attributes(early_stopping).items():
+            setattr(self, name, value)
 
     # ------------------------------------------------------------- prediction
     def _in_blocks(self, forward, X, n_outputs):
@@ -365,12 +347,12 @@ class BaseMultilayerPerceptron(BaseNeuralNetwork):
     # ---------------------------------------------------------------- fitting
     def _fit(self, X, y, sample_weight=None, incremental=False, classes=None):
         # A failed fit must leave a previously fitted estimator as it was.
-        return self._fit_or_restore(
-            self._fit_unsafe, X, y, sample_weight, incremental, classes
+        return fit_or_restore(
+            self, self._fit_unsafe, X, y, sample_weight, incremental, classes
         )
 
     def _fit_unsafe(self, X, y, sample_weight, incremental, classes):
-        hidden_layer_sizes = self._checked_hidden_layer_sizes()
+        hidden_layer_sizes = check_hidden_layer_sizes(self.hidden_layer_sizes)
         device = resolve_device(self.device)
         dtype = TORCH_DTYPES[self.dtype]
         continuing = self._continues(incremental)
@@ -528,7 +510,7 @@ class BaseMultilayerPerceptron(BaseNeuralNetwork):
 
     def _set_training_attributes(self, state, early_stopping):
         super()._set_training_attributes(state, early_stopping)
-        self.n_layers_ = len(self._checked_hidden_layer_sizes()) + 2
+        self.n_layers_ = len(check_hidden_layer_sizes(self.hidden_layer_sizes)) + 2
 
     # ------------------------------------------------------------- prediction
     def _raw_output(self, X):

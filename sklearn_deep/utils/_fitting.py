@@ -1,0 +1,28 @@
+"""What every estimator's ``fit`` shares, whatever its network."""
+
+from numbers import Integral
+
+
+def fit_or_restore(estimator, fit, *args, **kwargs):
+    """Return ``fit(*args, **kwargs)``; if it fails, put ``estimator`` back as it was.
+
+    A fit that fails half-way (bad input found late, divergence, Ctrl-C before
+    the first epoch ends) must not leave a half-fitted estimator behind: a
+    previously fitted one stays fitted and unchanged, a new one stays unfitted.
+    """
+    saved = estimator.__dict__.copy()
+    try:
+        return fit(*args, **kwargs)
+    except BaseException:
+        estimator.__dict__.clear()
+        estimator.__dict__.update(saved)
+        raise
+
+
+def check_hidden_layer_sizes(hidden_layer_sizes):
+    """``hidden_layer_sizes`` (an int or a sequence of ints) as a list of widths."""
+    sizes = hidden_layer_sizes
+    sizes = [sizes] if isinstance(sizes, Integral) else list(sizes)
+    if any(not isinstance(s, Integral) or s <= 0 for s in sizes):
+        raise ValueError(f"hidden_layer_sizes must be > 0, got {sizes}.")
+    return sizes
