@@ -51,7 +51,7 @@ def search_digits(n_workers):
 
     X, y = load_digits(return_X_y=True)
     X = X / 16.0
-    estimator = MLPClassifier(max_iter=30, random_state=0, device="cpu")
+    estimator = MLPClassifier(max_iter=100, random_state=0, device="cpu")
     search = GridSearchCV(estimator, SEARCH_GRID, cv=3, n_jobs=max(1, n_workers))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
