@@ -3,8 +3,8 @@
 Trainers
 --------
 * ``ours``            -- ``sklearn_deep.LSTMTagger()`` with its default parameters
-  (BiLSTM h=128, char CNN, CRF, Adam 2e-3 decayed linearly, batch 32, early
-  stopping on 10% of the training sentences, at most 25 epochs); on CoNLL-2000
+  (BiLSTM h=128, char CNN, CRF, Adam 2e-3 decayed linearly, batch 16, early
+  stopping on 10% of the training sentences, at most 20 epochs); on CoNLL-2000
   with the words and the given POS column and ``metric="chunk_f1"``, on EWT
   with the words only.
 * ``crfsuite``        -- ``sklearn_crfsuite.CRF`` (L-BFGS, c1 = c2 = 0.1, 100
@@ -183,7 +183,7 @@ def bare_setup(X, y, metric):
     return template, module, encoded, target
 
 
-def bare_train(module, encoded, target, epochs, batch_size=32, lr=2e-3, clip=5.0):
+def bare_train(module, encoded, target, epochs, batch_size=16, lr=2e-3, clip=5.0):
     """A minimal training loop: bucketed batches, Adam, clipping; no validation."""
     n = target.shape[0]
     sizes = [batch_size] * (n // batch_size) + (

@@ -14,6 +14,7 @@ the images without their labels, it initialises the first layers of an
 """
 
 # %%
+import os
 import time
 import warnings
 
@@ -27,6 +28,10 @@ from sklearn.neighbors import KNeighborsClassifier
 from sklearn_deep import Autoencoder, MLPClassifier
 
 warnings.simplefilter("ignore", ConvergenceWarning)
+
+# SKLEARN_DEEP_EXAMPLES_FAST=1 (the test suite) trains briefly, on fewer seeds.
+FAST = os.environ.get("SKLEARN_DEEP_EXAMPLES_FAST", "") not in ("", "0")
+EPOCHS = 0.2 if FAST else 1.0
 
 X, y = load_digits(return_X_y=True)
 X = X / 16.0  # pixel intensities in [0, 1]
@@ -49,7 +54,7 @@ autoencoder = Autoencoder(
     n_components=8,
     hidden_layer_sizes=(128,),
     learning_rate_init=0.01,
-    max_iter=50,
+    max_iter=int(50 * EPOCHS),
     random_state=0,
     device="cpu",
 ).fit(X_train)
@@ -70,7 +75,7 @@ autoencoder_2d = Autoencoder(
     n_components=2,
     hidden_layer_sizes=(128,),
     learning_rate_init=0.01,
-    max_iter=100,
+    max_iter=int(100 * EPOCHS),
     random_state=0,
     device="cpu",
 ).fit(X_train)
@@ -94,27 +99,29 @@ pretrained_encoder = Autoencoder(
     hidden_layer_sizes=(256,),
     code_activation="relu",
     noise=0.2,
-    max_iter=150,
+    max_iter=int(150 * EPOCHS),
     tol=1e-6,
     learning_rate_init=0.003,
     random_state=0,
     device="cpu",
 ).fit(np.vstack([X_train, X_test]))
 accuracies = []
-for seed in range(5):
+for seed in range(2 if FAST else 5):
     labelled, _ = train_test_split(
         np.arange(len(y_train)), train_size=50, stratify=y_train, random_state=seed
     )
     params = dict(
         hidden_layer_sizes=(256, 32),
         learning_rate_init=0.003,
-        max_iter=200,
+        max_iter=int(200 * EPOCHS),
         random_state=seed,
         device="cpu",
     )
     models = [
         MLPClassifier(**params),
-        MLPClassifier(**params, init=pretrained_encoder, freeze_init_epochs=100),
+        MLPClassifier(
+            **params, init=pretrained_encoder, freeze_init_epochs=int(100 * EPOCHS)
+        ),
     ]
     accuracies.append(
         [

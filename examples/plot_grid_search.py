@@ -49,13 +49,13 @@ learning_rates = [1e-4, 1e-3, 1e-2]
 search = GridSearchCV(
     make_pipeline(
         StandardScaler(),
-        MLPClassifier(max_iter=5 if FAST else 30, random_state=0),
+        MLPClassifier(max_iter=5 if FAST else 20, random_state=0),
     ),
     {
         "mlpclassifier__hidden_layer_sizes": architectures,
         "mlpclassifier__learning_rate_init": learning_rates,
     },
-    cv=3,
+    cv=2 if FAST else 3,
 )
 search.fit(X_train, y_train)
 

@@ -11,8 +11,8 @@ By default the example trains on a subset (1,000 sentences, a smaller network,
 5 epochs) so that it finishes in well under a minute on two CPU cores; the
 scores are therefore far below what the full data give. Set the environment
 variable ``SKLEARN_DEEP_FULL_EXAMPLE=1`` to train ``LSTMTagger()`` with its
-default parameters on the full training set (about 10 minutes on 2 cores, test
-F1 around 94; see ``benchmarks/RESULTS.md``).
+default parameters on the full training set (about 10 CPU-minutes on one
+thread, test F1 about 93.4; see ``benchmarks/RESULTS.md``).
 
 The data are read from ``../shared/datasets/conll2000`` next to the repository
 (no download); without them the example says so and stops.

@@ -1,5 +1,7 @@
 """scikit-learn estimators backed by PyTorch networks."""
 
+from sklearn_deep._persistence import load, save
+from sklearn_deep.exceptions import ModelFormatError
 from sklearn_deep.graph import GCNClassifier
 from sklearn_deep.neural_network import Autoencoder, MLPClassifier, MLPRegressor
 from sklearn_deep.sequence import LSTMTagger
@@ -12,5 +14,8 @@ __all__ = [
     "LSTMTagger",
     "MLPClassifier",
     "MLPRegressor",
+    "ModelFormatError",
     "__version__",
+    "load",
+    "save",
 ]

@@ -4,7 +4,13 @@ import numpy as np
 import pytest
 import torch
 
-from sklearn_deep import MLPClassifier, MLPRegressor
+from sklearn_deep import (
+    Autoencoder,
+    GCNClassifier,
+    LSTMTagger,
+    MLPClassifier,
+    MLPRegressor,
+)
 from sklearn_deep.utils import all_estimators
 from sklearn_deep.utils._torch import (
     make_generator,
@@ -17,6 +23,9 @@ from sklearn_deep.utils._torch import (
 
 def test_all_estimators_lists_the_public_estimators():
     assert all_estimators() == [
+        ("Autoencoder", Autoencoder),
+        ("GCNClassifier", GCNClassifier),
+        ("LSTMTagger", LSTMTagger),
         ("MLPClassifier", MLPClassifier),
         ("MLPRegressor", MLPRegressor),
     ]

@@ -31,6 +31,7 @@ from sklearn_deep._training._progress import Progress
 from sklearn_deep._training._schedules import scheduled_learning_rate
 from sklearn_deep._training._state import TrainingState
 from sklearn_deep._training._stopping import Stopping
+from sklearn_deep.exceptions import TrainingMemoryError
 from sklearn_deep.utils._torch import make_generator
 
 # Gradient norms are averaged over this many batches of each epoch at most:
@@ -49,6 +50,7 @@ def train(
     validation_score=None,
     warn_on_max_iter=True,
     description=None,
+    callbacks=None,
 ):
     """Train ``module`` in place and return the updated ``TrainingState``.
 
@@ -75,6 +77,9 @@ def train(
         after ``max_epochs`` (``partial_fit`` does not).
     description : str, optional
         Label of the progress bar.
+    callbacks : EpochCallbacks, optional
+        scikit-learn's callbacks of the estimator, told about each epoch; one
+        asking to stop ends training after that epoch, as an interruption does.
 
     Returns
     -------
@@ -108,6 +113,8 @@ def train(
         try:
             for _ in range(max_epochs):
                 start = time.perf_counter()
+                if callbacks is not None:
+                    callbacks.epoch_begin(module)
                 learning_rate = scheduled_learning_rate(config, state)
                 if config.solver != "lbfgs":
                     # L-BFGS steps by its line search from a unit step instead.
@@ -142,8 +149,21 @@ def train(
                 stop = stopping.update(module, loss, score)
                 _record(state, loss, score, learning_rate, time.perf_counter() - start)
                 progress.update(state.n_iter, loss, score, learning_rate)
+                if callbacks is not None and callbacks.epoch_end(module):
+                    state.interrupted = True
+                    break
                 if stop or _lbfgs_exhausted(optimizer, config, state):
                     break
+        except RuntimeError as exc:
+            # torch.OutOfMemoryError for CUDA; the CPU allocator raises a plain
+            # RuntimeError. Either way the fix is the batch size or the device.
+            if not _out_of_memory(exc):
+                raise
+            raise TrainingMemoryError(
+                f"Ran out of memory on device {config.device} while training with "
+                f"batch_size={batches.batch_size}: lower batch_size, use a "
+                "smaller network, or train on a device with more memory."
+            ) from exc
         except KeyboardInterrupt:
             state.interrupted = True
             warnings.warn(
@@ -153,6 +173,8 @@ def train(
             )
         finally:
             progress.close()
+            if callbacks is not None:
+                callbacks.close_epoch()
     if config.early_stopping:
         stopping.restore_best(module)
     module.eval()
@@ -270,6 +292,13 @@ def _penalty(weights, config):
     """The L1 + L2 penalty as a float (before scikit-learn's 1/batch scaling)."""
     with torch.no_grad():
         return float(_penalty_tensor(weights, config))
+
+
+def _out_of_memory(exc):
+    message = str(exc)
+    return isinstance(exc, torch.OutOfMemoryError) or (
+        "out of memory" in message or "can't allocate memory" in message
+    )
 
 
 def _diverged(module, stopping, learning_rate):

@@ -44,6 +44,9 @@ class Stopping:
             if loss < state.best_loss:
                 state.best_loss = loss
                 state.best_epoch = state.n_iter
+                # Kept only for a later divergence to fall back on: without
+                # early stopping the fit otherwise ends with the last weights.
+                self.best_weights = snapshot(module)
         if state.no_improvement_count <= config.n_iter_no_change:
             return False
         if (

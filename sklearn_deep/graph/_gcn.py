@@ -28,6 +28,7 @@ from sklearn_deep._training import (
     TrainingConfig,
     train,
 )
+from sklearn_deep._training._callbacks import CallbackSupportMixin, EpochCallbacks
 from sklearn_deep.nn import ACTIVATIONS, GraphConvolutionalNetwork, normalize_adjacency
 from sklearn_deep.utils._fitting import check_hidden_layer_sizes, fit_or_restore
 from sklearn_deep.utils._pickling import HostPicklingMixin
@@ -79,7 +80,9 @@ _TRAINING_PARAMETERS = (
 _SYMMETRY_RTOL = 1e-6
 
 
-class GCNClassifier(ClassifierMixin, HostPicklingMixin, BaseEstimator):
+class GCNClassifier(
+    CallbackSupportMixin, ClassifierMixin, HostPicklingMixin, BaseEstimator
+):
     r"""Graph convolutional network classifier for the nodes of one graph.
 
     The semi-supervised node classifier of Kipf & Welling (2017), trained by the
@@ -100,7 +103,7 @@ class GCNClassifier(ClassifierMixin, HostPicklingMixin, BaseEstimator):
 
     Training is full-batch (one optimiser step per epoch) with sparse-dense
     products: sparse features stay sparse (dropout acts on their non-zero
-    entries), so memory is O(|E| + nnz(node_features)).
+    entries), so memory is ``O(|E| + nnz(node_features))``.
 
     Parameters
     ----------
@@ -468,6 +471,8 @@ default="constant"
             batch_size=n_train,
             shuffle=False,
         )
+        # Each epoch is a task for scikit-learn's callbacks (set_callbacks).
+        callbacks = EpochCallbacks.start(self, X, y, max_epochs=self.max_iter)
         state = train(
             module,
             LOSSES["cross_entropy"],
@@ -475,10 +480,13 @@ default="constant"
             config,
             validation_score=validation_score,
             description=type(self).__name__,
+            callbacks=callbacks,
         )
         self.module_ = module
         for name, value in state.fitted_attributes(self.early_stopping).items():
             setattr(self, name, value)
+        if callbacks is not None:
+            callbacks.close()
         return self
 
     def _checked_graph(self):
@@ -530,6 +538,16 @@ default="constant"
             features = sp.csr_matrix(features)
         if self.normalize_features:
             features = normalize(features, norm="l1", axis=1, copy=True)
+        values = features.data if sp.issparse(features) else features
+        limit = np.finfo(np.float32).max
+        # In float32 such values become infinities inside the network, and the
+        # fit a NaN model; say so instead.
+        if self.dtype == "float32" and values.size and np.abs(values).max() > limit:
+            raise ValueError(
+                "node_features holds values beyond float32's range (about "
+                "3.4e38), which GCNClassifier computes in: scale them, keep "
+                "normalize_features=True, or fit with dtype='float64'."
+            )
         return adjacency, features
 
     def _validate_nodes(self, X, y=None, *, n_nodes, reset):

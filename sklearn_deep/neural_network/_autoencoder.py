@@ -9,14 +9,18 @@ from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils.validation import check_array, check_is_fitted
 
 from sklearn_deep._training import LOSSES
-from sklearn_deep.neural_network._base import BaseNeuralNetwork, _forward
+from sklearn_deep.neural_network._base import (
+    BaseNeuralNetwork,
+    _forward,
+    _rows,
+    _validate_float_data,
+)
 from sklearn_deep.nn import ACTIVATIONS, NOISE_TYPES, AutoencoderNetwork
 from sklearn_deep.utils._fitting import check_hidden_layer_sizes, fit_or_restore
 from sklearn_deep.utils._sklearn_compat import (
     Interval,
     StrOptions,
     _fit_context,
-    validate_data,
 )
 from sklearn_deep.utils._torch import (
     TORCH_DTYPES,
@@ -482,12 +486,8 @@ default="constant"
         device = resolve_device(self.device)
         dtype = TORCH_DTYPES[self.dtype]
         continuing = self._continues(incremental)
-        X = validate_data(
-            self,
-            X,
-            accept_sparse=["csr", "csc"],
-            dtype=(np.float64, np.float32),
-            reset=not continuing,
+        X = _validate_float_data(
+            self, X, accept_sparse=["csr", "csc"], reset=not continuing
         )
         self._check_training_data(X)
         n_samples = X.shape[0]
@@ -499,18 +499,18 @@ default="constant"
             lambda seed: self._build_module(hidden_layer_sizes, seed, device, dtype),
         )
 
-        train_index, validation_score = np.arange(n_samples), None
+        train_index, validation_score = None, None
         if early_stopping:
             train_index, val_index = self._held_out_split(n_samples, seed)
             validation_score = self._validation_score(X[val_index], device, dtype)
-        X_train = X[train_index]
+        X_train = _rows(X, train_index)
         if sp.issparse(X_train):
             X_train = sp.csr_matrix(X_train)
         inputs = self._input_tensor(X_train, device, dtype)
         # The target of each row is the row itself: the batches carry row
         # indices and the loss looks the clean rows up, so that sparse data is
         # made dense one batch at a time and noise never reaches the target.
-        indices = torch.arange(len(train_index), device=device)
+        indices = torch.arange(X_train.shape[0], device=device)
         batches = self._batches(inputs, indices, None, config, dtype)
         loss = _reconstruction_loss(
             _row_lookup(inputs, dtype, device),
@@ -586,13 +586,7 @@ default="constant"
     # ------------------------------------------------------------- prediction
     def _validated_input(self, X):
         check_is_fitted(self)
-        return validate_data(
-            self,
-            X,
-            accept_sparse=["csr", "csc"],
-            dtype=(np.float64, np.float32),
-            reset=False,
-        )
+        return _validate_float_data(self, X, accept_sparse=["csr", "csc"], reset=False)
 
     def _activate(self, reconstruction):
         if self.output_activation == "logistic":

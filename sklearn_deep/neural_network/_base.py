@@ -32,6 +32,7 @@ from sklearn_deep._training import (
     TrainingConfig,
     train,
 )
+from sklearn_deep._training._callbacks import CallbackSupportMixin, EpochCallbacks
 from sklearn_deep.nn import ACTIVATIONS, WEIGHT_INITS, MultilayerPerceptron
 from sklearn_deep.utils._fitting import check_hidden_layer_sizes, fit_or_restore
 from sklearn_deep.utils._pickling import HostPicklingMixin
@@ -240,7 +241,16 @@ class BaseNeuralNetwork(HostPicklingMixin, BaseEstimator, metaclass=ABCMeta):
         )
 
     def _train(
-        self, module, loss_fn, batches, config, state, incremental, score, epochs=None
+        self,
+        module,
+        loss_fn,
+        batches,
+        config,
+        state,
+        incremental,
+        score,
+        epochs=None,
+        callbacks=None,
     ):
         """Train ``module`` for ``epochs`` (default: one if incremental, else all)."""
         if epochs is None:
@@ -255,6 +265,7 @@ class BaseNeuralNetwork(HostPicklingMixin, BaseEstimator, metaclass=ABCMeta):
             validation_score=score,
             warn_on_max_iter=not incremental,
             description=type(self).__name__,
+            callbacks=callbacks,
         )
 
     def _store_training(self, module, state, early_stopping):
@@ -310,8 +321,12 @@ class BaseNeuralNetwork(HostPicklingMixin, BaseEstimator, metaclass=ABCMeta):
         return tags
 
 
-class BaseMultilayerPerceptron(BaseNeuralNetwork):
-    """Base class for MLPClassifier and MLPRegressor; not for direct use."""
+class BaseMultilayerPerceptron(CallbackSupportMixin, BaseNeuralNetwork):
+    """Base class for MLPClassifier and MLPRegressor; not for direct use.
+
+    With a scikit-learn that has ``sklearn.callback``, ``set_callbacks`` takes
+    its callbacks; each epoch is a task of the fit.
+    """
 
     _parameter_constraints = {
         **BaseNeuralNetwork._parameter_constraints,
@@ -356,20 +371,28 @@ class BaseMultilayerPerceptron(BaseNeuralNetwork):
         device = resolve_device(self.device)
         dtype = TORCH_DTYPES[self.dtype]
         continuing = self._continues(incremental)
-        X, y = validate_data(
+        X, y = _validate_float_data(
             self,
             X,
             y,
             accept_sparse=["csr", "csc"],
             multi_output=True,
-            dtype=(np.float64, np.float32),
             reset=not continuing,
             y_numeric=is_regressor(self),
         )
+        if not continuing:
+            # A new fit learns its classes from y (or from partial_fit's
+            # classes), never from an earlier fit.
+            self.__dict__.pop("classes_", None)
         if incremental and not continuing:
             self._set_partial_fit_classes(classes)
         if sample_weight is not None:
-            sample_weight = _check_sample_weight(sample_weight, X, dtype=X.dtype)
+            sample_weight = _check_sample_weight(
+                sample_weight, X, dtype=X.dtype, ensure_non_negative=True
+            )
+        callback_metadata = (
+            None if sample_weight is None else {"sample_weight": sample_weight}
+        )
         target, loss_name = self._encode_target(y, first_call=not continuing)
         class_weight = self._class_sample_weight(y)
         if class_weight is not None:
@@ -386,23 +409,30 @@ class BaseMultilayerPerceptron(BaseNeuralNetwork):
             lambda seed: self._build_module(hidden_layer_sizes, seed, device, dtype),
         )
 
-        train_index, validation_score = np.arange(n_samples), None
+        train_index, validation_score = None, None
         if early_stopping:
             train_index, validation_score = self._validation_split(
                 X, y, sample_weight, seed, device, dtype
             )
         batches = self._batches(
-            self._input_tensor(X[train_index], device, dtype),
-            to_tensor(target[train_index], self._target_dtype(dtype), device),
+            self._input_tensor(_rows(X, train_index), device, dtype),
+            to_tensor(_rows(target, train_index), self._target_dtype(dtype), device),
             None
             if sample_weight is None
-            else to_tensor(sample_weight[train_index], dtype, device),
+            else to_tensor(_rows(sample_weight, train_index), dtype, device),
             config,
             dtype,
         )
         # partial_fit takes the pre-trained weights but trains one epoch per
         # call: there is no separate frozen phase to run.
         n_frozen = 0 if continuing or incremental else self._n_pretrained_layers()
+        callbacks = EpochCallbacks.start(
+            self,
+            X,
+            y,
+            max_epochs=1 if incremental else self.max_iter,
+            metadata=callback_metadata,
+        )
         state = self._train_with_frozen_layers(
             module,
             LOSSES[loss_name],
@@ -412,8 +442,11 @@ class BaseMultilayerPerceptron(BaseNeuralNetwork):
             incremental,
             validation_score,
             n_frozen,
+            callbacks,
         )
         self._store_training(module, state, early_stopping)
+        if callbacks is not None:
+            callbacks.close()
         return self
 
     def _build_module(self, hidden_layer_sizes, seed, device, dtype):
@@ -444,7 +477,16 @@ class BaseMultilayerPerceptron(BaseNeuralNetwork):
         return len(_fitted_autoencoder(self.init).encoder_layer_sizes_)
 
     def _train_with_frozen_layers(
-        self, module, loss_fn, batches, config, state, incremental, score, n_frozen
+        self,
+        module,
+        loss_fn,
+        batches,
+        config,
+        state,
+        incremental,
+        score,
+        n_frozen,
+        callbacks=None,
     ):
         """Train; with ``n_frozen`` layers, first ``freeze_init_epochs`` without them.
 
@@ -457,7 +499,14 @@ class BaseMultilayerPerceptron(BaseNeuralNetwork):
         """
         if n_frozen == 0:
             return self._train(
-                module, loss_fn, batches, config, state, incremental, score
+                module,
+                loss_fn,
+                batches,
+                config,
+                state,
+                incremental,
+                score,
+                callbacks=callbacks,
             )
         frozen = module.linear_layers[:n_frozen]
         for layer in frozen:
@@ -472,6 +521,7 @@ class BaseMultilayerPerceptron(BaseNeuralNetwork):
                 validation_score=score,
                 warn_on_max_iter=False,
                 description=f"{type(self).__name__} (frozen)",
+                callbacks=callbacks,
             )
         finally:
             for layer in frozen:
@@ -483,7 +533,15 @@ class BaseMultilayerPerceptron(BaseNeuralNetwork):
             return state
         _restart(state)
         return self._train(
-            module, loss_fn, batches, config, state, False, score, epochs=remaining
+            module,
+            loss_fn,
+            batches,
+            config,
+            state,
+            False,
+            score,
+            epochs=remaining,
+            callbacks=callbacks,
         )
 
     def _target_dtype(self, dtype):
@@ -516,13 +574,7 @@ class BaseMultilayerPerceptron(BaseNeuralNetwork):
     def _raw_output(self, X):
         """Network outputs for ``X`` after its output activation, as numpy."""
         check_is_fitted(self)
-        X = validate_data(
-            self,
-            X,
-            accept_sparse=["csr", "csc"],
-            dtype=(np.float64, np.float32),
-            reset=False,
-        )
+        X = _validate_float_data(self, X, accept_sparse=["csr", "csc"], reset=False)
         return self._in_blocks(
             lambda rows: self._activate(self.module_(rows)), X, self.n_outputs_
         )
@@ -539,6 +591,36 @@ class BaseMultilayerPerceptron(BaseNeuralNetwork):
         """Bias vectors, ``intercepts_[i]`` of shape (n_units_out,)."""
         check_is_fitted(self)
         return [to_numpy(layer.bias).copy() for layer in self.module_.linear_layers]
+
+
+def _rows(array, index):
+    """``array[index]``, or ``array`` itself for ``index=None`` (all rows).
+
+    Indexing by ``np.arange(n)`` would copy the whole training set.
+    """
+    return array if index is None else array[index]
+
+
+def _validate_float_data(estimator, X, y="no_validation", **kwargs):
+    """``validate_data`` straight to the network's float dtype.
+
+    Converting once, to the dtype the network computes in, keeps a single copy
+    of a large float64 X in float32 (the tensors then share its memory), and
+    lets the finiteness check see values that overflow float32: they would
+    otherwise become infinities inside the network and a NaN model.
+    """
+    dtype = np.float32 if estimator.dtype == "float32" else np.float64
+    try:
+        with np.errstate(over="ignore"):
+            return validate_data(estimator, X, y, dtype=dtype, **kwargs)
+    except ValueError as exc:
+        if "dtype('float32')" not in str(exc):
+            raise
+        raise ValueError(
+            f"{exc} {type(estimator).__name__} computes in float32, where "
+            "finite values beyond about 3.4e38 overflow to infinity: scale X "
+            "(e.g. StandardScaler) or fit with dtype='float64'."
+        ) from exc
 
 
 def _restart(state):

@@ -2,6 +2,9 @@
 
 from numbers import Integral
 
+# The attributes of a fit in progress that sklearn.callback tears down after it.
+_CALLBACK_STATE = ("_callback_fit_ctx", "_skl_callbacks_to_teardown")
+
 
 def fit_or_restore(estimator, fit, *args, **kwargs):
     """Return ``fit(*args, **kwargs)``; if it fails, put ``estimator`` back as it was.
@@ -14,8 +17,16 @@ def fit_or_restore(estimator, fit, *args, **kwargs):
     try:
         return fit(*args, **kwargs)
     except BaseException:
+        # What scikit-learn's callbacks set up in this fit stays, for
+        # ``_fit_context`` to tear it down.
+        callback_state = {
+            key: value
+            for key, value in estimator.__dict__.items()
+            if key in _CALLBACK_STATE
+        }
         estimator.__dict__.clear()
         estimator.__dict__.update(saved)
+        estimator.__dict__.update(callback_state)
         raise
 
 

@@ -1,0 +1,161 @@
+"""Progress reporting: the verbose bar, silence, and scikit-learn's callbacks."""
+
+import warnings
+from collections import Counter
+
+import numpy as np
+import pytest
+from sklearn.datasets import make_classification
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import GridSearchCV
+
+from sklearn_deep import GCNClassifier, MLPClassifier, MLPRegressor
+
+
+@pytest.fixture(scope="module")
+def data():
+    return make_classification(n_samples=120, n_features=6, random_state=0)
+
+
+def _clf(**params):
+    params = {"max_iter": 3, **params}
+    return MLPClassifier(
+        hidden_layer_sizes=(4,), random_state=0, device="cpu", **params
+    )
+
+
+def _ring_graph(n=12):
+    rows = np.arange(n)
+    adjacency = np.zeros((n, n))
+    adjacency[rows, (rows + 1) % n] = adjacency[(rows + 1) % n, rows] = 1
+    return adjacency, rows.reshape(-1, 1), (rows >= n // 2).astype(int)
+
+
+# ----------------------------------------------------------------- verbose
+def test_verbose_bar_shows_loss_and_validation_score(data, capfd):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        _clf(verbose=1, early_stopping=True, n_iter_no_change=50).fit(*data)
+    err = capfd.readouterr().err
+    assert "MLPClassifier" in err
+    assert "3/3" in err
+    assert "loss=" in err
+    assert "valid_score=" in err
+
+
+def test_not_verbose_prints_nothing_in_parallel_search(data, capfd):
+    # The loky workers write to the same file descriptors as this process.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        GridSearchCV(_clf(), {"alpha": [1e-4, 1e-2]}, cv=2, n_jobs=2).fit(*data)
+    captured = capfd.readouterr()
+    assert captured.out == ""
+    assert captured.err == ""
+
+
+# --------------------------------------------------------------- callbacks
+callback = pytest.importorskip("sklearn.callback")
+
+
+class Recorder:
+    """An auto-propagated callback recording the tasks that end."""
+
+    max_propagation_depth = None
+
+    def __init__(self, stop_after=None, fail=False):
+        self.stop_after = stop_after
+        self.fail = fail
+        self.tasks = []
+        self.setups = self.teardowns = 0
+
+    def setup(self, estimator, context):
+        self.setups += 1
+
+    def teardown(self, estimator, context):
+        self.teardowns += 1
+
+    def on_fit_task_begin(self, estimator, context):
+        pass
+
+    def on_fit_task_end(self, estimator, context, *, fitted_estimator=None):
+        if self.fail:
+            raise RuntimeError("callback failed")
+        self.tasks.append((context.estimator_name, context.task_name))
+        if context.task_name == "epoch" and fitted_estimator is not None:
+            # A copy of the estimator, ready to predict with this epoch's network.
+            # (Integer zeros: a valid node index for the GCN, too.)
+            fitted_estimator.predict(np.zeros((1, estimator.n_features_in_), int))
+        return (
+            self.stop_after is not None
+            and context.task_name == "epoch"
+            and context.task_id + 1 >= self.stop_after
+        )
+
+
+@pytest.mark.parametrize("Estimator", [MLPClassifier, MLPRegressor])
+def test_scoring_monitor_scores_every_epoch(Estimator, data):
+    X, y = data
+    scoring = "r2" if Estimator is MLPRegressor else "accuracy"
+    monitor = callback.ScoringMonitor(scoring=scoring)
+    est = Estimator(hidden_layer_sizes=(4,), max_iter=4, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est.set_callbacks(monitor).fit(X, y)
+    rows = monitor.get_logs().data
+    assert Counter(row["task_name"] for row in rows) == {"epoch": 4, "fit": 1}
+    assert not hasattr(est, "_callback_fit_ctx")
+
+
+def test_callback_stops_training_after_its_epoch(data):
+    recorder = Recorder(stop_after=2)
+    clf = _clf(max_iter=50).set_callbacks(recorder)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        clf.fit(*data)
+    assert clf.n_iter_ == 2
+    assert recorder.tasks == [("MLPClassifier", "epoch")] * 2 + [
+        ("MLPClassifier", "fit")
+    ]
+    assert recorder.setups == recorder.teardowns == 1
+
+
+def test_callbacks_propagate_from_grid_search(data):
+    recorder = Recorder()
+    search = GridSearchCV(_clf(), {"alpha": [1e-4, 1e-2]}, cv=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        search.set_callbacks(recorder).fit(*data)
+    counts = Counter(recorder.tasks)
+    # 2 candidates x 2 folds + the refit, 3 epochs each.
+    assert counts[("MLPClassifier", "fit")] == 5
+    assert counts[("MLPClassifier", "epoch")] == 15
+
+
+def test_callback_teardown_after_a_failed_fit(data):
+    recorder = Recorder(fail=True)
+    clf = _clf().set_callbacks(recorder)
+    with pytest.raises(RuntimeError, match="callback failed"):
+        clf.fit(*data)
+    assert recorder.teardowns == 1
+    assert not hasattr(clf, "module_")
+    assert not hasattr(clf, "_callback_fit_ctx")
+
+
+def test_partial_fit_is_one_epoch_task(data):
+    recorder = Recorder()
+    clf = _clf().set_callbacks(recorder)
+    clf.partial_fit(*data, classes=[0, 1])
+    assert recorder.tasks == [("MLPClassifier", "epoch"), ("MLPClassifier", "fit")]
+
+
+def test_gcn_accepts_callbacks():
+    adjacency, X, y = _ring_graph()
+    recorder = Recorder()
+    gcn = GCNClassifier(adjacency, max_iter=3, n_iter_no_change=50, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        gcn.set_callbacks(recorder).fit(X[::2], y[::2])
+    assert Counter(recorder.tasks) == {
+        ("GCNClassifier", "epoch"): 3,
+        ("GCNClassifier", "fit"): 1,
+    }
