@@ -9,7 +9,13 @@ from sklearn.datasets import make_classification
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV
 
-from sklearn_deep import GCNClassifier, MLPClassifier, MLPRegressor
+from sklearn_deep import (
+    Autoencoder,
+    GCNClassifier,
+    LSTMTagger,
+    MLPClassifier,
+    MLPRegressor,
+)
 
 
 @pytest.fixture(scope="module")
@@ -62,9 +68,10 @@ class Recorder:
 
     max_propagation_depth = None
 
-    def __init__(self, stop_after=None, fail=False):
+    def __init__(self, stop_after=None, fail=False, probe=None):
         self.stop_after = stop_after
         self.fail = fail
+        self.probe = probe or _predict_one_row
         self.tasks = []
         self.setups = self.teardowns = 0
 
@@ -83,13 +90,17 @@ class Recorder:
         self.tasks.append((context.estimator_name, context.task_name))
         if context.task_name == "epoch" and fitted_estimator is not None:
             # A copy of the estimator, ready to predict with this epoch's network.
-            # (Integer zeros: a valid node index for the GCN, too.)
-            fitted_estimator.predict(np.zeros((1, estimator.n_features_in_), int))
+            self.probe(fitted_estimator)
         return (
             self.stop_after is not None
             and context.task_name == "epoch"
             and context.task_id + 1 >= self.stop_after
         )
+
+
+def _predict_one_row(estimator):
+    # Integer zeros: a valid node index for the GCN, too.
+    estimator.predict(np.zeros((1, estimator.n_features_in_), int))
 
 
 @pytest.mark.parametrize("Estimator", [MLPClassifier, MLPRegressor])
@@ -158,4 +169,38 @@ def test_gcn_accepts_callbacks():
     assert Counter(recorder.tasks) == {
         ("GCNClassifier", "epoch"): 3,
         ("GCNClassifier", "fit"): 1,
+    }
+
+
+def test_autoencoder_accepts_callbacks(data):
+    X, _ = data
+    recorder = Recorder(
+        stop_after=2, probe=lambda ae: ae.transform(np.zeros((1, X.shape[1])))
+    )
+    ae = Autoencoder(2, hidden_layer_sizes=(4,), max_iter=10, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        ae.set_callbacks(recorder).fit(X)
+    assert ae.n_iter_ == 2
+    assert recorder.tasks == [("Autoencoder", "epoch")] * 2 + [("Autoencoder", "fit")]
+
+
+def test_tagger_accepts_callbacks():
+    X = [["the", "dog", "runs"], ["a", "cat", "eats"]] * 5
+    y = [["D", "N", "V"]] * 10
+    recorder = Recorder(probe=lambda tagger: tagger.predict([["the", "cat"]]))
+    tagger = LSTMTagger(
+        embedding_dim=4,
+        hidden_size=4,
+        char_features=None,
+        max_iter=3,
+        n_iter_no_change=50,
+        random_state=0,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        tagger.set_callbacks(recorder).fit(X, y)
+    assert Counter(recorder.tasks) == {
+        ("LSTMTagger", "epoch"): 3,
+        ("LSTMTagger", "fit"): 1,
     }

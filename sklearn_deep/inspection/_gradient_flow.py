@@ -108,7 +108,7 @@ class GradientFlowDisplay:
             raise ValueError(
                 f"{type(estimator).__name__} does not record gradient_norms_; "
                 "GradientFlowDisplay needs an estimator that does, such as "
-                "sklearn_deep's MLPClassifier, MLPRegressor or Autoencoder."
+                "any estimator of sklearn_deep."
             )
         norms = np.asarray(norms, dtype=float)
         if norms.ndim != 2 or norms.shape[0] == 0:

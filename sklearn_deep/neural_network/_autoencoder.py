@@ -9,6 +9,7 @@ from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils.validation import check_array, check_is_fitted
 
 from sklearn_deep._training import LOSSES
+from sklearn_deep._training._callbacks import CallbackSupportMixin, EpochCallbacks
 from sklearn_deep.neural_network._base import (
     BaseNeuralNetwork,
     _forward,
@@ -32,7 +33,12 @@ from sklearn_deep.utils._torch import (
 _OUTPUT_LOSSES = {"identity": "squared_error", "logistic": "binary_cross_entropy"}
 
 
-class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseNeuralNetwork):
+class Autoencoder(
+    CallbackSupportMixin,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+    BaseNeuralNetwork,
+):
     """Autoencoder: reduce dimension by learning to reproduce the input.
 
     A network ``x -> code -> x_hat`` is trained to reconstruct its input through
@@ -517,13 +523,27 @@ default="constant"
             LOSSES[_OUTPUT_LOSSES[self.output_activation]],
             self.sparsity,
         )
-        state = self._train(
-            module, loss, batches, config, state, incremental, validation_score
-        )
         if not continuing:
+            # Set before training: callbacks transform with each epoch's network.
             self.encoder_layer_sizes_ = [*hidden_layer_sizes, self.n_components]
+        # Each epoch is a task for scikit-learn's callbacks (set_callbacks).
+        callbacks = EpochCallbacks.start(
+            self, X, None, max_epochs=1 if incremental else self.max_iter
+        )
+        state = self._train(
+            module,
+            loss,
+            batches,
+            config,
+            state,
+            incremental,
+            validation_score,
+            callbacks=callbacks,
+        )
         self._store_training(module, state, early_stopping)
         self.reconstruction_error_ = self._mean_squared_error(X)
+        if callbacks is not None:
+            callbacks.close()
         return self
 
     def _check_training_data(self, X):

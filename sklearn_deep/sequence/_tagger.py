@@ -22,8 +22,10 @@ from sklearn_deep._training import (
     TrainingConfig,
     train,
 )
+from sklearn_deep._training._callbacks import CallbackSupportMixin, EpochCallbacks
 from sklearn_deep.metrics import chunk_f1_score, token_accuracy_score
 from sklearn_deep.nn._tagger import UNKNOWN, SequenceTagger
+from sklearn_deep.utils._fitting import fit_or_restore
 from sklearn_deep.utils._pickling import HostPicklingMixin
 from sklearn_deep.utils._sklearn_compat import Interval, StrOptions, _fit_context
 from sklearn_deep.utils._torch import resolve_device, seed_from_random_state
@@ -67,7 +69,7 @@ _TRAINING_PARAMETERS = (
 )
 
 
-class LSTMTagger(HostPicklingMixin, BaseEstimator):
+class LSTMTagger(CallbackSupportMixin, HostPicklingMixin, BaseEstimator):
     """Sequence tagger: embeddings, a (Bi)LSTM and an optional CRF output layer.
 
     Tags each token of each sentence (part-of-speech tags, BIO chunk or entity
@@ -210,6 +212,14 @@ default="linear"
         The best of ``validation_scores_``.
     history_ : skorch.history.History
         One row per epoch: loss, validation score, learning rate, duration.
+    loss_ : float
+        Training loss of the last epoch.
+    best_loss_ : float or None
+        Lowest training loss, or None with early stopping.
+    t_ : int
+        Number of sentences seen, summed over the epochs.
+    gradient_norms_ : ndarray of shape (n_iter_, n_weight_matrices)
+        Mean norm of the gradient of each weight matrix per epoch.
 
     Notes
     -----
@@ -354,14 +364,7 @@ default="linear"
         self : object
             The fitted tagger.
         """
-        # A failed fit must leave a previously fitted tagger as it was.
-        saved = self.__dict__.copy()
-        try:
-            return self._fit(X, y)
-        except BaseException:
-            self.__dict__.clear()
-            self.__dict__.update(saved)
-            raise
+        return fit_or_restore(self, self._fit, X, y)
 
     def predict(self, X):
         """Predict the tags of each sentence.
@@ -510,6 +513,8 @@ default="linear"
             device=device,
             verbose=int(self.verbose),
         )
+        # Each epoch is a task for scikit-learn's callbacks (set_callbacks).
+        callbacks = EpochCallbacks.start(self, X, y, max_epochs=self.max_iter)
         state = train(
             module,
             lambda output, target, sample_weight: module.loss(output, target),
@@ -517,17 +522,13 @@ default="linear"
             config,
             validation_score=validation_score,
             description=type(self).__name__,
+            callbacks=callbacks,
         )
         self.module_ = module
-        self.n_iter_ = state.n_iter
-        self.loss_curve_ = list(state.loss_curve)
-        self.history_ = state.history
-        if self.early_stopping:
-            self.validation_scores_ = list(state.validation_scores)
-            self.best_validation_score_ = state.best_validation_score
-        else:
-            self.validation_scores_ = None
-            self.best_validation_score_ = None
+        for name, value in state.fitted_attributes(self.early_stopping).items():
+            setattr(self, name, value)
+        if callbacks is not None:
+            callbacks.close()
         return self
 
     def _build_vocabularies(self, words, features):
