@@ -38,6 +38,10 @@ class Batches:
         cut into batches of ``sizes`` in turn; a uniform random permutation when
         None. Sequence models use it to put sentences of similar lengths in the
         same batch (bucketing), so that little padding is computed.
+    rows : torch.Tensor, default=None
+        Indices of the rows of ``inputs``, ``target`` and ``sample_weight`` to
+        train on (all when None). Holding out a validation set this way copies
+        no training data: a batch gathers its rows from the full tensors.
     """
 
     def __init__(
@@ -49,13 +53,19 @@ class Batches:
         shuffle,
         dtype=torch.float32,
         order=None,
+        rows=None,
     ):
         self.inputs = inputs
         self.target = target
         self.sample_weight = sample_weight
         self.order = order
+        self.rows = rows
         self._tuple = isinstance(inputs, tuple)
-        self.n_samples = (inputs[0] if self._tuple else inputs).shape[0]
+        self.n_samples = (
+            (inputs[0] if self._tuple else inputs).shape[0]
+            if rows is None
+            else len(rows)
+        )
         self.batch_size = max(1, min(batch_size, self.n_samples))
         self.shuffle = shuffle
         self.dtype = dtype
@@ -101,6 +111,8 @@ class Batches:
         if world_size > 1:
             device = self.target.device
             indices = (_shard(index, rank, world_size, device) for index in indices)
+        if self.rows is not None:
+            indices = (self.rows[index] for index in indices)
         weight = self.sample_weight
         for index in indices:
             yield (

@@ -44,6 +44,7 @@ from sklearn_deep.utils._sklearn_compat import (
     validate_data,
 )
 from sklearn_deep.utils._torch import (
+    PREDICT_BLOCK_ROWS,
     TORCH_DTYPES,
     make_generator,
     predict_in_blocks,
@@ -230,7 +231,7 @@ class BaseNeuralNetwork(HostPicklingMixin, BaseEstimator, metaclass=ABCMeta):
 
         return score
 
-    def _batches(self, inputs, target, sample_weight, config, dtype):
+    def _batches(self, inputs, target, sample_weight, config, dtype, rows=None):
         return Batches(
             inputs,
             target,
@@ -238,6 +239,7 @@ class BaseNeuralNetwork(HostPicklingMixin, BaseEstimator, metaclass=ABCMeta):
             config.batch_size,
             shuffle=self.shuffle and self.solver != "lbfgs",
             dtype=dtype,
+            rows=rows,
         )
 
     def _train(
@@ -409,19 +411,22 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseNeuralNetwork):
             lambda seed: self._build_module(hidden_layer_sizes, seed, device, dtype),
         )
 
-        train_index, validation_score = None, None
+        # The tensors share X's memory (already in the network's dtype) on the
+        # CPU; a validation split only selects rows of them, copying nothing.
+        inputs = self._input_tensor(X, device, dtype)
+        train_rows, validation_score = None, None
         if early_stopping:
             train_index, validation_score = self._validation_split(
-                X, y, sample_weight, seed, device, dtype
+                X, inputs, y, sample_weight, seed
             )
+            train_rows = torch.as_tensor(train_index, device=device)
         batches = self._batches(
-            self._input_tensor(_rows(X, train_index), device, dtype),
-            to_tensor(_rows(target, train_index), self._target_dtype(dtype), device),
-            None
-            if sample_weight is None
-            else to_tensor(_rows(sample_weight, train_index), dtype, device),
+            inputs,
+            to_tensor(target, self._target_dtype(dtype), device),
+            None if sample_weight is None else to_tensor(sample_weight, dtype, device),
             config,
             dtype,
+            rows=train_rows,
         )
         # partial_fit takes the pre-trained weights but trains one epoch per
         # call: there is no separate frozen phase to run.
@@ -547,19 +552,31 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseNeuralNetwork):
     def _target_dtype(self, dtype):
         return dtype
 
-    def _validation_split(self, X, y, sample_weight, seed, device, dtype):
-        """Hold out ``validation_fraction`` of the rows; return the scorer on them."""
+    def _validation_split(self, X, inputs, y, sample_weight, seed):
+        """Hold out ``validation_fraction`` of the rows; return the scorer on them.
+
+        ``inputs`` is ``X`` as the network takes it; the default score gathers
+        the held-out rows from it one block at a time, so that no copy of them
+        stays in memory (a user's ``scoring`` needs them as an array).
+        """
         stratify = y if self._stratify_validation(y) else None
         train_index, val_index = self._held_out_split(X.shape[0], seed, stratify)
-        X_val, y_val = X[val_index], y[val_index]
+        y_val = y[val_index]
         sw_val = None if sample_weight is None else sample_weight[val_index]
         if self.scoring is not None:
+            X_val = X[val_index]
             return train_index, self._scoring_on(X_val, y_val, sample_weight=sw_val)
-        X_val_tensor = self._input_tensor(X_val, device, dtype)
 
         def score(module):
-            output = to_numpy(self._activate(_forward(module, X_val_tensor)))
-            return self._default_validation_metric(y_val, output, sw_val)
+            outputs = [
+                to_numpy(self._activate(_forward(module, inputs[rows])))
+                for rows in np.array_split(
+                    val_index, max(1, len(val_index) // PREDICT_BLOCK_ROWS)
+                )
+            ]
+            return self._default_validation_metric(
+                y_val, np.concatenate(outputs), sw_val
+            )
 
         return train_index, score
 
