@@ -15,6 +15,7 @@ the images without their labels, it initialises the first layers of an
 
 # %%
 import os
+import sys
 import time
 import warnings
 
@@ -178,7 +179,7 @@ if plt is not None:
     ax_ae.legend(*scatter.legend_elements(), title="digit", loc="best", fontsize=8)
     fig_codes.tight_layout()
 
-    if __name__ == "__main__":
+    if "sphinx_gallery" not in sys.modules:
         # Run as a script: keep the figures in the working directory.
         fig.savefig("autoencoder_reconstructions.png", dpi=100)
         fig_codes.savefig("autoencoder_codes.png", dpi=100)

@@ -28,7 +28,11 @@ from sklearn.manifold import TSNE
 from sklearn_deep import GCNClassifier
 from sklearn_deep.datasets import load_planetoid
 
-DATA_HOME = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "planetoid"
+try:
+    EXAMPLES = Path(__file__).resolve().parent
+except NameError:  # sphinx-gallery runs the examples from their folder, no __file__
+    EXAMPLES = Path.cwd()
+DATA_HOME = EXAMPLES.parents[1] / "shared" / "datasets" / "planetoid"
 if not (DATA_HOME / "ind.cora.graph").is_file():
     print(f"The Planetoid files are not in {DATA_HOME}; nothing to run.")
     sys.exit(0)
@@ -103,7 +107,7 @@ if plt is not None:
     ax.set_yticks([])
     fig_tsne.tight_layout()
 
-    if __name__ == "__main__":
+    if "sphinx_gallery" not in sys.modules:
         # Run as a script: keep the figures in the working directory.
         fig.savefig("gcn_cora_accuracy.png", dpi=100)
         fig_tsne.savefig("gcn_cora_tsne.png", dpi=100)

@@ -36,7 +36,11 @@ from sklearn_deep.metrics import (
     token_accuracy_score,
 )
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "conll2000"
+try:
+    EXAMPLES = Path(__file__).resolve().parent
+except NameError:  # sphinx-gallery runs the examples from their folder, no __file__
+    EXAMPLES = Path.cwd()
+DATA = EXAMPLES.parents[1] / "shared" / "datasets" / "conll2000"
 FULL = os.environ.get("SKLEARN_DEEP_FULL_EXAMPLE", "") not in ("", "0")
 
 # One thread: an LSTM this small gains little from a second one, and on a busy
@@ -115,7 +119,7 @@ if plt is not None:
     ax.set(ylabel="test F1 (%)", title="F1 per chunk type (most frequent first)")
     fig_types.tight_layout()
 
-    if __name__ == "__main__":
+    if "sphinx_gallery" not in sys.modules:
         fig.savefig("tagger_learning_curves.png", dpi=100)
         fig_types.savefig("tagger_f1_per_chunk_type.png", dpi=100)
         print("saved tagger_learning_curves.png and tagger_f1_per_chunk_type.png")
