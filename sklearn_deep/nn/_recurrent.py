@@ -1,0 +1,81 @@
+"""A (bidirectional, stacked) LSTM over right-padded batches that padding never reaches.
+
+``torch.nn.LSTM`` keeps padding out of a bidirectional LSTM when the batch is a
+``PackedSequence``; but on the CPU a packed batch leaves oneDNN's fused kernel
+for a step-by-step loop, which measured 3x slower per forward and backward pass
+(16 sentences of 30-40 tokens, 170 inputs, 128 hidden units, one thread).
+
+This module gets the same outputs from the fast kernel. Each direction is its
+own unidirectional ``nn.LSTM`` run on the padded batch: the left-to-right one
+reads each sentence's tokens before its padding anyway, and the right-to-left
+one reads every sentence reversed *within its own length*, so it too meets the
+padding only after the sentence's last (that is, first) token. Outputs at real
+positions therefore equal those of a packed ``nn.LSTM`` with the same weights;
+outputs at padded positions are meaningless and must be masked by the caller.
+"""
+
+import torch
+from torch import nn
+
+
+def reverse_within_lengths(x, lengths):
+    """``x`` (batch, time, ...) with each row's first ``lengths[b]`` steps reversed.
+
+    Steps past a row's length stay where they are. Applying it twice restores
+    ``x``.
+    """
+    time = x.shape[1]
+    steps = torch.arange(time, device=x.device)[None, :]
+    last = (lengths.to(x.device) - 1)[:, None]
+    index = torch.where(steps <= last, last - steps, steps)
+    index = index.view(*index.shape, *([1] * (x.dim() - 2))).expand_as(x)
+    return x.gather(1, index)
+
+
+class PaddedLSTM(nn.Module):
+    """Stacked (bi)directional LSTM on right-padded ``(batch, time, features)`` input.
+
+    Parameters
+    ----------
+    input_size : int
+        Width of each time step's input.
+    hidden_size : int
+        Hidden units of each direction.
+    num_layers : int, default=1
+        Stacked layers; each reads the concatenated outputs of both directions
+        of the layer below.
+    bidirectional : bool, default=True
+        Whether a second LSTM reads each sentence right to left.
+    dropout : float, default=0.0
+        Dropout between stacked layers (not after the last), as ``nn.LSTM``'s.
+    """
+
+    def __init__(
+        self, input_size, hidden_size, num_layers=1, bidirectional=True, dropout=0.0
+    ):
+        super().__init__()
+        self.hidden_size = hidden_size
+        self.num_directions = 2 if bidirectional else 1
+        self.output_size = hidden_size * self.num_directions
+        self.dropout = nn.Dropout(dropout)
+        self.layers = nn.ModuleList()
+        for layer in range(num_layers):
+            width = input_size if layer == 0 else self.output_size
+            self.layers.append(
+                nn.ModuleList(
+                    nn.LSTM(width, hidden_size, batch_first=True)
+                    for _ in range(self.num_directions)
+                )
+            )
+
+    def forward(self, x, lengths):
+        """Outputs (batch, time, output_size); positions past ``lengths`` are junk."""
+        for depth, directions in enumerate(self.layers):
+            if depth > 0:
+                x = self.dropout(x)
+            outputs = [directions[0](x)[0]]
+            if self.num_directions == 2:
+                backward, _ = directions[1](reverse_within_lengths(x, lengths))
+                outputs.append(reverse_within_lengths(backward, lengths))
+            x = torch.cat(outputs, dim=2) if len(outputs) > 1 else outputs[0]
+        return x
