@@ -10,9 +10,9 @@ type.
 By default the example trains on a subset (1,000 sentences, a smaller network,
 5 epochs) so that it finishes in well under a minute on two CPU cores; the
 scores are therefore far below what the full data give. Set the environment
-variable ``SKLEARN_DEEP_FULL_EXAMPLE=1`` to train ``LSTMTagger()`` with its
-default parameters on the full training set (about 10 CPU-minutes on one
-thread, test F1 about 93.4; see ``benchmarks/RESULTS.md``).
+variable ``SKLEARN_DEEP_FULL_EXAMPLE=1`` to train ``LSTMTagger`` with its
+default network and schedule on the full training set (about 8 CPU-minutes on
+one thread; see ``benchmarks/RESULTS.md`` for the test scores of the defaults).
 
 The data are read from ``../shared/datasets/conll2000`` next to the repository
 (no download); without them the example says so and stops.
@@ -66,16 +66,17 @@ print(
 # %%
 # Train
 # -----
-# Early stopping holds out 10% of the training sentences and keeps the epoch
-# with the best chunk F1 on them.
+# The defaults train on every sentence and keep no validation score. Here
+# ``early_stopping=True`` holds out 10% of the training sentences, scores them
+# after each epoch (the validation curve below) and keeps the best epoch.
 if FULL:
-    tagger = LSTMTagger(metric="chunk_f1", random_state=0)
+    tagger = LSTMTagger(metric="chunk_f1", early_stopping=True, random_state=0)
 else:
     tagger = LSTMTagger(
-        embedding_dim=50,
         hidden_size=64,
         char_hidden_size=30,
         metric="chunk_f1",
+        early_stopping=True,
         max_iter=5,
         random_state=0,
     )

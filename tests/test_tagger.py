@@ -414,3 +414,77 @@ def test_engine_clip_grad_norm():
     )
     assert float(step.norm()) <= 1e-3 * (1 + 1e-5)
     assert float(step.norm()) > 0
+
+
+# ------------------------------------------------------------ network pieces
+@pytest.mark.parametrize("num_layers,bidirectional", [(1, True), (2, True), (2, False)])
+def test_padded_lstm_equals_a_packed_lstm(num_layers, bidirectional):
+    """Real positions get a packed ``nn.LSTM``'s outputs, whatever the padding holds."""
+    from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+    from sklearn_deep.nn._recurrent import PaddedLSTM
+
+    torch.manual_seed(0)
+    ours = PaddedLSTM(7, 5, num_layers=num_layers, bidirectional=bidirectional)
+    reference = torch.nn.LSTM(
+        7, 5, num_layers=num_layers, bidirectional=bidirectional, batch_first=True
+    )
+    with torch.no_grad():
+        for layer, directions in enumerate(ours.layers):
+            for direction, lstm in enumerate(directions):
+                suffix = f"_l{layer}" + ("_reverse" if direction else "")
+                for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
+                    getattr(reference, name + suffix).copy_(getattr(lstm, name + "_l0"))
+    lengths = torch.tensor([9, 3, 6, 1])
+    x = torch.randn(4, 9, 7)
+    mask = torch.arange(9)[None, :] < lengths[:, None]
+    packed = pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
+    expected, _ = pad_packed_sequence(reference(packed)[0], batch_first=True)
+    got = ours(x.masked_fill(~mask[:, :, None], 1e3), lengths)
+    assert got.shape == (4, 9, 5 * (2 if bidirectional else 1))
+    torch.testing.assert_close(got[mask], expected[mask], atol=1e-6, rtol=1e-5)
+
+
+def test_reverse_within_lengths_is_its_own_inverse():
+    from sklearn_deep.nn._recurrent import reverse_within_lengths
+
+    x = torch.arange(12.0).reshape(2, 6)[:, :, None]
+    lengths = torch.tensor([4, 6])
+    reversed_ = reverse_within_lengths(x, lengths)
+    assert reversed_[0, :, 0].tolist() == [3, 2, 1, 0, 4, 5]
+    assert reversed_[1, :, 0].tolist() == [11, 10, 9, 8, 7, 6]
+    torch.testing.assert_close(reverse_within_lengths(reversed_, lengths), x)
+
+
+def test_char_cnn_equals_a_masked_max_pooled_convolution():
+    import math
+
+    from sklearn_deep.nn._tagger import CharCNN
+
+    torch.manual_seed(0)
+    encoder = CharCNN(40, 6, 5)
+    chars = torch.randint(1, 40, (12, 9))
+    chars[:6, 4:] = 0
+    valid = chars != 0
+    convolved = encoder.conv(encoder.embedding(chars).transpose(1, 2))
+    expected = convolved.masked_fill(~valid[:, None, :], -math.inf).max(2).values
+    torch.testing.assert_close(encoder(chars), expected, atol=1e-6, rtol=1e-5)
+
+
+def test_trains_with_n_threads_and_restores_torch_threads(monkeypatch):
+    import sklearn_deep.sequence._tagger as tagger_module
+
+    seen = []
+    real_train = tagger_module.train
+
+    def spy(*args, **kwargs):
+        seen.append(torch.get_num_threads())
+        return real_train(*args, **kwargs)
+
+    monkeypatch.setattr(tagger_module, "train", spy)
+    X, y = _word_task(n_sentences=10)
+    torch.set_num_threads(2)
+    _small(max_iter=1, n_threads=1).fit(X, y)
+    _small(max_iter=1, n_threads=None).fit(X, y)
+    assert seen == [1, 2]
+    assert torch.get_num_threads() == 2

@@ -1045,3 +1045,89 @@ def test_training_honours_threadpoolctl_thread_limits_and_restores_them():
         estimator = _thread_reporting_classifier().fit(X, y)
     assert set(estimator.validation_scores_) == {1}
     assert torch.get_num_threads() == threads_before
+
+
+# ------------------------------------------------------------ weight averaging
+class _EpochEndWeights:
+    """Stands in for ``EpochCallbacks``: records the weights after each epoch."""
+
+    def __init__(self):
+        self.weights = []
+
+    def epoch_begin(self, module):
+        pass
+
+    def epoch_end(self, module):
+        self.weights.append(_params(module))
+        return False
+
+    def close_epoch(self):
+        pass
+
+
+@pytest.mark.parametrize("window", [1, 3])
+def test_weight_averaging_keeps_the_mean_of_the_last_epochs(window):
+    loss_fn = LOSSES["squared_error"]
+    plain_module, batches, _, _ = _linear_problem()
+    averaged_module = copy.deepcopy(plain_module)
+    plain, averaged = _EpochEndWeights(), _EpochEndWeights()
+    config = dict(solver="adam", learning_rate_init=0.05, max_iter=6)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        train(plain_module, loss_fn, batches, _config(**config), callbacks=plain)
+        train(
+            averaged_module,
+            loss_fn,
+            batches,
+            _config(**config, weight_averaging=window),
+            callbacks=averaged,
+        )
+    # Training goes on from each epoch's own weights, so the trajectory is the
+    # plain run's, and what follows each epoch is the mean of the last epochs.
+    for epoch in range(6):
+        last = plain.weights[max(0, epoch + 1 - window) : epoch + 1]
+        for k in range(2):
+            expected = np.mean([weights[k] for weights in last], axis=0)
+            np.testing.assert_allclose(averaged.weights[epoch][k], expected)
+    final = _params(averaged_module)
+    for k in range(2):
+        np.testing.assert_allclose(final[k], averaged.weights[-1][k])
+    if window > 1:
+        assert not np.allclose(final[0], _params(plain_module)[0])
+
+
+def test_weight_averaging_averages_what_early_stopping_scores():
+    module, batches, _, _ = _linear_problem()
+    seen = []
+
+    def validation_score(module):
+        seen.append(_params(module)[0])
+        return -float(len(seen))  # the first epoch is the best
+
+    recorder = _EpochEndWeights()
+    train(
+        module,
+        LOSSES["squared_error"],
+        batches,
+        _config(max_iter=4, early_stopping=True, weight_averaging=2),
+        validation_score=validation_score,
+        callbacks=recorder,
+        warn_on_max_iter=False,
+    )
+    for epoch in range(4):
+        np.testing.assert_allclose(seen[epoch], recorder.weights[epoch][0])
+    # Early stopping restored the best-scoring (averaged) weights.
+    np.testing.assert_allclose(_params(module)[0], seen[0])
+
+
+@pytest.mark.parametrize(
+    "setting,max_epochs,window",
+    [(3, 10, 3), (1, 10, 1), (0.2, 30, 6), (0.2, 5, 1), (0.25, 10, 3), (1.0, 4, 4)],
+)
+def test_weight_averaging_window_in_epochs_or_as_a_fraction(
+    setting, max_epochs, window
+):
+    from sklearn_deep._training._averaging import WeightAveraging
+
+    assert WeightAveraging.from_config(setting, max_epochs).window.maxlen == window
+    assert WeightAveraging.from_config(None, max_epochs) is None

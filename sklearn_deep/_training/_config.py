@@ -48,6 +48,11 @@ TRAINING_PARAMETER_CONSTRAINTS = {
     "scoring": [None, str, callable],
     "device": [str, torch.device],
     "dtype": [StrOptions({"float32", "float64"})],
+    "weight_averaging": [
+        None,
+        Interval(Integral, 1, None, closed="left"),
+        Interval(Real, 0, 1, closed="right"),
+    ],
 }
 
 
@@ -81,6 +86,7 @@ class TrainingConfig:
     tol: float = 1e-4
     n_iter_no_change: float = 10
     early_stopping: bool = False
+    weight_averaging: float | None = None
     verbose: int = 0
     seed: int = 0
     device: torch.device = torch.device("cpu")

@@ -20,6 +20,7 @@ import warnings
 import torch
 from sklearn.exceptions import ConvergenceWarning
 
+from sklearn_deep._training._averaging import WeightAveraging
 from sklearn_deep._training._distributed import DataParallel
 from sklearn_deep._training._optimizers import (
     fast_step,
@@ -94,6 +95,7 @@ def train(
     if state.optimizer_state is not None:
         optimizer.load_state_dict(state.optimizer_state)
     stopping = Stopping(config, state)
+    averaging = WeightAveraging.from_config(config.weight_averaging, max_epochs)
     weights = penalized_parameters(module)
     epoch_step = _lbfgs_epoch if config.solver == "lbfgs" else _first_order_epoch
     parallel = DataParallel()
@@ -113,6 +115,8 @@ def train(
         try:
             for _ in range(max_epochs):
                 start = time.perf_counter()
+                if averaging is not None:
+                    averaging.swap_out(module)
                 if callbacks is not None:
                     callbacks.epoch_begin(module)
                 learning_rate = scheduled_learning_rate(config, state)
@@ -135,6 +139,9 @@ def train(
                     _diverged(module, stopping, learning_rate)
                     state.interrupted = True
                     break
+                if averaging is not None:
+                    # Everything after the epoch sees the average of the window.
+                    averaging.swap_in(module)
                 score = None
                 if config.early_stopping:
                     module.eval()

@@ -9,6 +9,7 @@ from sklearn_deep.nn._gcn import (
 )
 from sklearn_deep.nn._init import WEIGHT_INITS, initialize_linear
 from sklearn_deep.nn._mlp import MultilayerPerceptron
+from sklearn_deep.nn._recurrent import PaddedLSTM
 from sklearn_deep.nn._tagger import (
     CharCNN,
     CharLSTM,
@@ -27,6 +28,7 @@ __all__ = [
     "GraphConvolutionalNetwork",
     "LinearChainCRF",
     "MultilayerPerceptron",
+    "PaddedLSTM",
     "SequenceTagger",
     "initialize_linear",
     "make_activation",

@@ -17,6 +17,8 @@ outputs at padded positions are meaningless and must be masked by the caller.
 import torch
 from torch import nn
 
+from sklearn_deep.nn._dropout import Dropout
+
 
 def reverse_within_lengths(x, lengths):
     """``x`` (batch, time, ...) with each row's first ``lengths[b]`` steps reversed.
@@ -48,6 +50,23 @@ class PaddedLSTM(nn.Module):
         Whether a second LSTM reads each sentence right to left.
     dropout : float, default=0.0
         Dropout between stacked layers (not after the last), as ``nn.LSTM``'s.
+
+    Attributes
+    ----------
+    layers : torch.nn.ModuleList
+        Per layer, a ``ModuleList`` of one unidirectional ``nn.LSTM`` per
+        direction (left to right first).
+    output_size : int
+        Width of each output step: ``hidden_size`` times the directions.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_deep.nn import PaddedLSTM
+    >>> lstm = PaddedLSTM(input_size=3, hidden_size=4)
+    >>> x = torch.randn(2, 5, 3)  # two sentences, padded to 5 steps
+    >>> lstm(x, lengths=torch.tensor([5, 2])).shape
+    torch.Size([2, 5, 8])
     """
 
     def __init__(
@@ -57,7 +76,7 @@ class PaddedLSTM(nn.Module):
         self.hidden_size = hidden_size
         self.num_directions = 2 if bidirectional else 1
         self.output_size = hidden_size * self.num_directions
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = Dropout(dropout)
         self.layers = nn.ModuleList()
         for layer in range(num_layers):
             width = input_size if layer == 0 else self.output_size

@@ -28,7 +28,11 @@ from sklearn_deep.nn._tagger import UNKNOWN, SequenceTagger
 from sklearn_deep.utils._fitting import fit_or_restore
 from sklearn_deep.utils._pickling import HostPicklingMixin
 from sklearn_deep.utils._sklearn_compat import Interval, StrOptions, _fit_context
-from sklearn_deep.utils._torch import resolve_device, seed_from_random_state
+from sklearn_deep.utils._torch import (
+    resolve_device,
+    seed_from_random_state,
+    torch_threads,
+)
 
 PADDING = 0
 # Characters per word seen by the character encoder: longer words keep their
@@ -65,6 +69,7 @@ _TRAINING_PARAMETERS = (
     "beta_2",
     "epsilon",
     "n_iter_no_change",
+    "weight_averaging",
     "device",
 )
 
@@ -88,9 +93,9 @@ class LSTMTagger(CallbackSupportMixin, HostPicklingMixin, BaseEstimator):
 
     Parameters
     ----------
-    embedding_dim : int, default=100
+    embedding_dim : int, default=50
         Width of the word embeddings.
-    hidden_size : int, default=128
+    hidden_size : int, default=200
         Hidden units of each direction of the sentence LSTM.
     num_layers : int, default=1
         Number of stacked LSTM layers.
@@ -146,9 +151,10 @@ default="linear"
         Epochs of the ``linear`` decay; ``max_iter`` when None.
     power_t : float, default=0.5
         Exponent of the ``invscaling`` schedule.
-    max_iter : int, default=20
+    max_iter : int, default=30
         Maximum number of epochs. With the defaults an epoch over CoNLL-2000
-        (190,000 training tokens) takes about 35 CPU-seconds on one thread.
+        (212,000 training tokens, word and POS columns) takes about 16
+        CPU-seconds on one thread.
     shuffle : bool, default=True
         Whether to shuffle the sentences each epoch (within length buckets).
     random_state : int, RandomState instance or None, default=None
@@ -168,10 +174,12 @@ default="linear"
     clip_grad_norm : float or None, default=5.0
         Rescale each batch's gradient to at most this Euclidean norm; None
         disables clipping.
-    early_stopping : bool, default=True
+    early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the sentences, stop when ``metric``
         on them has not improved for ``n_iter_no_change`` epochs and keep the
-        best epoch's weights.
+        best epoch's weights. Off by default: with the linear schedule the last
+        epochs are the best, and training on every sentence scored 0.2 chunk
+        F1 higher on CoNLL-2000 than holding 10% out.
     validation_fraction : float, default=0.1
         Fraction of the sentences held out for early stopping.
     beta_1 : float, default=0.9
@@ -182,8 +190,21 @@ default="linear"
         Adam's numerical-stability constant.
     n_iter_no_change : int, default=5
         Patience, in epochs, of the stopping rule.
+    weight_averaging : int, float or None, default=0.2
+        After each epoch, use the mean of the weights reached at the end of the
+        last ``weight_averaging`` epochs, or of that fraction of ``max_iter``
+        (rounded up) when a float in (0, 1] (stochastic weight averaging;
+        training goes on from each epoch's own weights). The fitted network is
+        thus the mean of the last epochs, which scored 0.1-0.2 chunk F1 above
+        the last epoch alone on CoNLL-2000. None keeps each epoch's own weights.
     device : str or torch.device, default="auto"
         ``"auto"`` (CUDA when available), ``"cpu"``, ``"cuda"`` or ``"cuda:N"``.
+    n_threads : int or None, default=1
+        Intra-op threads torch trains with (a lower limit already in force,
+        from threadpoolctl or a joblib worker, is kept); None leaves torch's
+        setting alone. Batches of a few sentences are too small to share out:
+        on a 2-core machine two threads made an epoch 1.4x slower than one, and
+        one thread leaves the other cores to parallel fits (``n_jobs``).
 
     Attributes
     ----------
@@ -261,12 +282,13 @@ default="linear"
         "solver": [StrOptions({"adam", "sgd", "adagrad", "rmsprop"})],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "clip_grad_norm": [None, Interval(Real, 0, None, closed="neither")],
+        "n_threads": [None, Interval(Integral, 1, None, closed="left")],
     }
 
     def __init__(
         self,
-        embedding_dim=100,
-        hidden_size=128,
+        embedding_dim=50,
+        hidden_size=200,
         num_layers=1,
         *,
         bidirectional=True,
@@ -289,7 +311,7 @@ default="linear"
         learning_rate_final=None,
         decay_epochs=None,
         power_t=0.5,
-        max_iter=20,
+        max_iter=30,
         shuffle=True,
         random_state=None,
         tol=1e-4,
@@ -298,13 +320,15 @@ default="linear"
         nesterovs_momentum=True,
         rho=0.9,
         clip_grad_norm=5.0,
-        early_stopping=True,
+        early_stopping=False,
         validation_fraction=0.1,
         beta_1=0.9,
         beta_2=0.999,
         epsilon=1e-8,
         n_iter_no_change=5,
+        weight_averaging=0.2,
         device="auto",
+        n_threads=1,
     ):
         self.embedding_dim = embedding_dim
         self.hidden_size = hidden_size
@@ -344,7 +368,9 @@ default="linear"
         self.beta_2 = beta_2
         self.epsilon = epsilon
         self.n_iter_no_change = n_iter_no_change
+        self.weight_averaging = weight_averaging
         self.device = device
+        self.n_threads = n_threads
 
     # ------------------------------------------------------------- public API
     @_fit_context(prefer_skip_nested_validation=True)
@@ -364,7 +390,8 @@ default="linear"
         self : object
             The fitted tagger.
         """
-        return fit_or_restore(self, self._fit, X, y)
+        with torch_threads(self.n_threads):
+            return fit_or_restore(self, self._fit, X, y)
 
     def predict(self, X):
         """Predict the tags of each sentence.
