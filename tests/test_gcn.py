@@ -311,6 +311,28 @@ def test_infinite_patience_runs_every_epoch():
     assert clf.n_iter_ == 40 and len(clf.loss_curve_) == 40
 
 
+def test_weight_averaging_fits_the_mean_of_the_last_epochs():
+    # 0.2 of 30 epochs: the fitted network is the mean of the weights at the end
+    # of epochs 25 to 30, which the runs of 25 to 30 epochs end with (averaging
+    # leaves training, dropout included, alone; the learning rate is constant).
+    params = dict(n_iter_no_change=np.inf, dtype="float64")
+    runs = [
+        _fast_gcn(max_iter=n, **params).fit(TRAIN, LABELS[TRAIN]) for n in range(25, 31)
+    ]
+    averaged = _fast_gcn(max_iter=30, weight_averaging=0.2, **params)
+    averaged.fit(TRAIN, LABELS[TRAIN])
+    assert averaged.n_iter_ == 30
+    assert averaged.loss_curve_ == runs[-1].loss_curve_
+    weights = averaged.module_.state_dict()
+    for name, value in weights.items():
+        mean = torch.stack([run.module_.state_dict()[name] for run in runs]).mean(0)
+        torch.testing.assert_close(value, mean, rtol=1e-12, atol=1e-14)
+    assert not np.allclose(
+        averaged.predict_proba(np.arange(len(LABELS))),
+        runs[-1].predict_proba(np.arange(len(LABELS))),
+    )
+
+
 def test_fit_does_not_touch_the_global_random_state():
     state = torch.get_rng_state()
     _fast_gcn(random_state=None).fit(TRAIN, LABELS[TRAIN])

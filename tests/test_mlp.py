@@ -704,6 +704,7 @@ def test_single_class_raises():
         ("alpha", -1.0),
         ("max_iter", 0),
         ("dtype", "float16"),
+        ("weight_averaging", 1.5),
     ],
 )
 def test_invalid_parameter_raises(Estimator, name, value):
@@ -1117,6 +1118,30 @@ def test_early_stopping_attributes():
     assert clf.best_validation_score_ == max(clf.validation_scores_)
     assert clf.n_iter_ < 200
     assert clf.best_validation_score_ > 0.9
+
+
+def test_weight_averaging_fits_the_mean_of_the_last_epochs():
+    # Averaging leaves training itself alone: with a schedule that does not
+    # depend on max_iter, the run of n epochs passes through the weights of the
+    # runs of n - 2 and n - 1 epochs, and ends with the mean of the three.
+    X, y = _blobs()
+    params = dict(
+        batch_size=32,
+        learning_rate="constant",
+        learning_rate_init=0.01,
+        shuffle=True,
+        early_stopping=False,
+        dtype="float64",
+    )
+    epochs = [_small_clf(max_iter=n, **params).fit(X, y) for n in (6, 7, 8)]
+    averaged = _small_clf(max_iter=8, weight_averaging=3, **params).fit(X, y)
+    assert [run.n_iter_ for run in epochs] == [6, 7, 8] and averaged.n_iter_ == 8
+    assert averaged.loss_curve_ == epochs[-1].loss_curve_
+    for name in ("coefs_", "intercepts_"):
+        for layer, fitted in enumerate(getattr(averaged, name)):
+            mean = np.mean([getattr(run, name)[layer] for run in epochs], axis=0)
+            np.testing.assert_allclose(fitted, mean, rtol=1e-12, atol=1e-14)
+            assert not np.allclose(fitted, getattr(epochs[-1], name)[layer])
 
 
 def test_poisson_regressor_learns_count_rates():

@@ -1122,7 +1122,15 @@ def test_weight_averaging_averages_what_early_stopping_scores():
 
 @pytest.mark.parametrize(
     "setting,max_epochs,window",
-    [(3, 10, 3), (1, 10, 1), (0.2, 30, 6), (0.2, 5, 1), (0.25, 10, 3), (1.0, 4, 4)],
+    [
+        (3, 10, 3),
+        (1, 10, 1),
+        (0.2, 30, 6),
+        (0.2, 5, 1),
+        (0.25, 10, 3),
+        (1.0, 4, 4),
+        (0.07, 100, 7),
+    ],
 )
 def test_weight_averaging_window_in_epochs_or_as_a_fraction(
     setting, max_epochs, window

@@ -42,7 +42,8 @@ class WeightAveraging:
             weight_averaging, bool
         ):
             return cls(int(weight_averaging))
-        return cls(max(1, math.ceil(weight_averaging * max_epochs)))
+        # Rounded first: 0.07 * 100 is 7.000000000000001, whose ceiling is 8.
+        return cls(max(1, math.ceil(round(weight_averaging * max_epochs, 9))))
 
     def swap_in(self, module):
         """Add ``module``'s weights to the window and load the window's mean."""

@@ -71,6 +71,7 @@ _TRAINING_PARAMETERS = (
     "beta_2",
     "epsilon",
     "n_iter_no_change",
+    "weight_averaging",
     "max_fun",
     "device",
     "dtype",
@@ -83,14 +84,14 @@ _SYMMETRY_RTOL = 1e-6
 class GCNClassifier(
     CallbackSupportMixin, ClassifierMixin, HostPicklingMixin, BaseEstimator
 ):
-    r"""Graph convolutional network classifier for the nodes of one graph.
+    """Graph convolutional network classifier for the nodes of one graph.
 
     The semi-supervised node classifier of Kipf & Welling (2017), trained by the
     PyTorch engine of sklearn_deep. Each layer averages every node's
     representation with its neighbours' through the renormalised adjacency
-    :math:`\hat{A} = \tilde{D}^{-1/2}(A + I)\tilde{D}^{-1/2}`; the default is
+    :math:`\\hat{A} = \\tilde{D}^{-1/2}(A + I)\\tilde{D}^{-1/2}`; the default is
     the paper's two-layer model
-    :math:`Z = \mathrm{softmax}(\hat{A}\,\mathrm{ReLU}(\hat{A} X W^{(0)})\,
+    :math:`Z = \\mathrm{softmax}(\\hat{A}\\,\\mathrm{ReLU}(\\hat{A} X W^{(0)})\\,
     W^{(1)})`, trained with cross-entropy on the labelled nodes only.
 
     The graph is transductive: the estimator holds it, and ``X`` is an array of
@@ -120,7 +121,7 @@ default=None
 
     hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(16,)
         Width of each hidden graph convolution; empty for a single propagation
-        (a logistic regression on :math:`\hat{A} X`).
+        (a logistic regression on :math:`\\hat{A} X`).
 
     activation : {"identity", "logistic", "tanh", "relu", "leaky_relu"}, \
 default="relu"
@@ -210,6 +211,14 @@ default="constant"
         With dropout the full-batch training loss is noisy and can plateau
         early on weak features; ``np.inf`` always runs ``max_iter`` epochs, as
         the paper does without early stopping.
+
+    weight_averaging : int, float or None, default=None
+        After each epoch, use the mean of the weights reached at the end of the
+        last ``weight_averaging`` epochs, or of that fraction of ``max_iter``
+        (rounded up) when a float in (0, 1] (stochastic weight averaging;
+        training goes on from each epoch's own weights). Validation, early
+        stopping and the fitted network see the mean. None keeps each epoch's
+        own weights.
 
     max_fun : int, default=15000
         Maximum number of loss evaluations of "lbfgs".
@@ -349,6 +358,7 @@ default="constant"
         beta_2=0.999,
         epsilon=1e-8,
         n_iter_no_change=10,
+        weight_averaging=None,
         max_fun=15000,
         device="auto",
         dtype="float32",
@@ -380,6 +390,7 @@ default="constant"
         self.beta_2 = beta_2
         self.epsilon = epsilon
         self.n_iter_no_change = n_iter_no_change
+        self.weight_averaging = weight_averaging
         self.max_fun = max_fun
         self.device = device
         self.dtype = dtype

@@ -185,6 +185,15 @@ default="constant"
     n_iter_no_change : int, default=10
         Epochs without improvement by ``tol`` before stopping.
 
+    weight_averaging : int, float or None, default=None
+        After each epoch, use the mean of the weights reached at the end of the
+        last ``weight_averaging`` epochs, or of that fraction of ``max_iter``
+        (rounded up) when a float in (0, 1] (stochastic weight averaging;
+        training goes on from each epoch's own weights). Validation, early
+        stopping and the fitted network see the mean. Each ``partial_fit`` call
+        is one epoch, so it averages nothing. None keeps each epoch's own
+        weights.
+
     max_fun : int, default=15000
         Maximum number of loss evaluations of "lbfgs".
 
@@ -330,6 +339,7 @@ default="constant"
         beta_2=0.999,
         epsilon=1e-8,
         n_iter_no_change=10,
+        weight_averaging=None,
         max_fun=15000,
         scoring=None,
         weight_init="glorot_uniform",
@@ -366,6 +376,7 @@ default="constant"
             beta_2=beta_2,
             epsilon=epsilon,
             n_iter_no_change=n_iter_no_change,
+            weight_averaging=weight_averaging,
             max_fun=max_fun,
             scoring=scoring,
             weight_init=weight_init,

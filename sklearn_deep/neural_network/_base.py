@@ -101,6 +101,7 @@ class BaseNeuralNetwork(HostPicklingMixin, BaseEstimator, metaclass=ABCMeta):
         beta_2,
         epsilon,
         n_iter_no_change,
+        weight_averaging,
         max_fun,
         scoring,
         weight_init,
@@ -136,6 +137,7 @@ class BaseNeuralNetwork(HostPicklingMixin, BaseEstimator, metaclass=ABCMeta):
         self.beta_2 = beta_2
         self.epsilon = epsilon
         self.n_iter_no_change = n_iter_no_change
+        self.weight_averaging = weight_averaging
         self.max_fun = max_fun
         self.scoring = scoring
         self.weight_init = weight_init

@@ -175,6 +175,16 @@ default="constant"
         Epochs without improvement by ``tol`` before stopping (or, with
         "adaptive", before dividing the learning rate).
 
+    weight_averaging : int, float or None, default=None
+        After each epoch, use the mean of the weights reached at the end of the
+        last ``weight_averaging`` epochs, or of that fraction of ``max_iter``
+        (rounded up) when a float in (0, 1] (stochastic weight averaging;
+        training goes on from each epoch's own weights). Validation, early
+        stopping and the fitted network see the mean. The two phases of
+        ``freeze_init_epochs`` average their own epochs. Each ``partial_fit``
+        call is one epoch, so it averages nothing. None keeps each epoch's own
+        weights.
+
     max_fun : int, default=15000
         Maximum number of loss evaluations of "lbfgs".
 
