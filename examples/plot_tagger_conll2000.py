@@ -11,8 +11,9 @@ By default the example trains on a subset (1,000 sentences, a smaller network,
 5 epochs) so that it finishes in well under a minute on two CPU cores; the
 scores are therefore far below what the full data give. Set the environment
 variable ``SKLEARN_DEEP_FULL_EXAMPLE=1`` to train ``LSTMTagger`` with its
-default network and schedule on the full training set (about 8 CPU-minutes on
-one thread; see ``benchmarks/RESULTS.md`` for the test scores of the defaults).
+default network and schedule on the full training set (about 9 minutes on one
+CPU thread; ``benchmarks/RESULTS.md`` has the test scores of the defaults,
+which train on every sentence instead of holding 10% out as here).
 
 The data are read from ``../shared/datasets/conll2000`` next to the repository
 (no download); without them the example says so and stops.

@@ -311,8 +311,7 @@ def test_linear_schedule_defaults_and_state_function():
         random_state=0,
         device="cpu",
     )
-    with pytest.warns(ConvergenceWarning):
-        model.fit(X, y)
+    model.fit(X, y)  # the schedule ran to its end: no ConvergenceWarning
     t = np.arange(20)
     expected = (1 - t / 20) * 0.01 + (t / 20) * 0.0001
     np.testing.assert_allclose(model.history_[:, "learning_rate"], expected)
@@ -634,6 +633,25 @@ def test_convergence_warning_when_max_iter_is_reached():
         model = MLPRegressor(
             hidden_layer_sizes=(8,), max_iter=3, random_state=0, device="cpu"
         ).fit(X, y)
+    assert model.n_iter_ == 3
+
+
+@pytest.mark.parametrize("decay_epochs,warns", [(None, False), (3, False), (5, True)])
+def test_a_completed_linear_schedule_is_no_convergence_failure(decay_epochs, warns):
+    X, y = _regression_data()
+    model = MLPRegressor(
+        hidden_layer_sizes=(8,),
+        learning_rate="linear",
+        decay_epochs=decay_epochs,
+        max_iter=3,
+        random_state=0,
+        device="cpu",
+    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model.fit(X, y)
+    converge = [w for w in caught if issubclass(w.category, ConvergenceWarning)]
+    assert bool(converge) == warns
     assert model.n_iter_ == 3
 
 

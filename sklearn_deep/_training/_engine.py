@@ -186,7 +186,9 @@ def train(
         stopping.restore_best(module)
     module.eval()
     state.optimizer_state = optimizer.state_dict()
-    if warn_on_max_iter and not (state.converged or state.interrupted):
+    if warn_on_max_iter and not (
+        state.converged or state.interrupted or _schedule_completed(config, state)
+    ):
         warnings.warn(
             f"Stochastic Optimizer: Maximum iterations ({max_epochs}) reached and "
             "the optimization hasn't converged yet.",
@@ -194,6 +196,17 @@ def train(
             stacklevel=2,
         )
     return state
+
+
+def _schedule_completed(config, state):
+    """Whether a ``linear`` schedule has decayed to its end: a planned finish.
+
+    Such a fit runs a fixed budget of epochs by design, so reaching
+    ``max_iter`` is no sign of a failure to converge.
+    """
+    if config.learning_rate != "linear":
+        return False
+    return state.n_iter >= (config.decay_epochs or config.max_iter)
 
 
 def _first_order_epoch(

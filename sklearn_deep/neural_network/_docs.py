@@ -107,7 +107,9 @@ default="constant"
         - "constant": ``learning_rate_init`` throughout.
         - "linear": ``eta_t = (1 - t/tau) eta_0 + (t/tau) eta_tau`` at epoch
           ``t < tau``, then ``eta_tau``, with ``tau = decay_epochs`` and
-          ``eta_tau = learning_rate_final``.
+          ``eta_tau = learning_rate_final``. A fit whose schedule has decayed
+          to its end (``tau`` epochs run) is finished by design: reaching
+          ``max_iter`` then raises no ``ConvergenceWarning``.
         - "invscaling": ``eta_0 / (t_ + 1) ** power_t``, ``t_`` the number of
           samples seen, as in scikit-learn.
         - "adaptive": ``eta_0`` until the loss (or validation score) has not
