@@ -65,9 +65,9 @@ from threadpoolctl import threadpool_limits
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from sklearn_deep import LSTMTagger
+from sklearn_deep._training._buckets import length_bucketed_order
 from sklearn_deep.datasets import load_conll, load_conllu
 from sklearn_deep.metrics import chunk_f1_score, token_accuracy_score
-from sklearn_deep.sequence._tagger import _length_buckets
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "datasets"
 
@@ -273,7 +273,7 @@ def bare_train(module, encoded, target, epochs, batch_size=16, lr=2e-3, clip=5.0
         [n % batch_size] if n % batch_size else []
     )
     lengths = (encoded[0] != 0).sum(dim=1)
-    order_of = _length_buckets(lengths, sizes, batch_size)
+    order_of = length_bucketed_order(lengths, sizes, batch_size)
     generator = torch.Generator().manual_seed(0)
     optimizer = torch.optim.Adam(module.parameters(), lr=lr)
     module.train()

@@ -22,9 +22,15 @@ from sklearn_deep._training import (
     TrainingConfig,
     train,
 )
+from sklearn_deep._training._buckets import length_bucketed_order
 from sklearn_deep._training._callbacks import CallbackSupportMixin, EpochCallbacks
 from sklearn_deep.metrics import chunk_f1_score, token_accuracy_score
 from sklearn_deep.nn._tagger import UNKNOWN, SequenceTagger
+from sklearn_deep.sequence._tokens import (
+    check_tags,
+    describe_token_format,
+    split_token,
+)
 from sklearn_deep.utils._fitting import fit_or_restore
 from sklearn_deep.utils._pickling import HostPicklingMixin
 from sklearn_deep.utils._sklearn_compat import Interval, StrOptions, _fit_context
@@ -41,10 +47,6 @@ PADDING = 0
 MAX_WORD_CHARS = 20
 # Sentences per forward pass at prediction time.
 PREDICT_BATCH = 128
-# Shuffled sentences are sorted by length within pools of this many batches, so
-# that a batch holds sentences of similar lengths (little padding) while the
-# batches still differ from epoch to epoch.
-BUCKET_POOL_BATCHES = 50
 
 METRICS = {"accuracy": token_accuracy_score, "chunk_f1": chunk_f1_score}
 
@@ -454,7 +456,7 @@ default="linear"
         """
         check_is_fitted(self)
         words, _ = self._parse(X, fitting=False)
-        y = _check_tags(y, words)
+        y = check_tags(y, words)
         unknown = {tag for tags in y for tag in tags} - set(self.classes_.tolist())
         if unknown:
             raise ValueError(
@@ -473,7 +475,7 @@ default="linear"
     # ---------------------------------------------------------------- fitting
     def _fit(self, X, y):
         words, features = self._parse(X, fitting=True)
-        tags = _check_tags(y, words)
+        tags = check_tags(y, words)
         keep = [i for i, sentence in enumerate(words) if sentence]
         if not keep:
             raise ValueError("X holds no non-empty sentence to learn from.")
@@ -537,7 +539,9 @@ default="linear"
             shuffle=self.shuffle,
         )
         lengths = (batches.inputs[0] != PADDING).sum(dim=1).cpu()
-        batches.order = _length_buckets(lengths, batches.sizes, batches.batch_size)
+        batches.order = length_bucketed_order(
+            lengths, batches.sizes, batches.batch_size
+        )
         config = TrainingConfig.from_params(
             self.get_params(),
             seed=seed,
@@ -635,15 +639,16 @@ default="linear"
                 )
             sentence_words, sentence_features = [], []
             for j, token in enumerate(sentence):
-                word, extra, kind = _split_token(token, i, j)
+                word, extra, kind = split_token(token, i, j)
                 if token_format is None:
                     token_format = kind
                 elif kind != token_format:
                     where = "earlier tokens are" if fitting else "fit saw"
                     raise ValueError(
-                        f"Token {j} of sentence {i} is {_describe(kind)}, but "
-                        f"{where} {_describe(token_format)}; every token must "
-                        "have the same form."
+                        f"Token {j} of sentence {i} is "
+                        f"{describe_token_format(kind)}, but {where} "
+                        f"{describe_token_format(token_format)}; every token "
+                        "must have the same form."
                     )
                 sentence_words.append(word)
                 sentence_features.append(extra)
@@ -733,91 +738,3 @@ default="linear"
             for k, row in enumerate(rows):
                 results[row] = output[k, : lengths[row]]
         return results
-
-
-def _split_token(token, i, j):
-    """``(word, feature tuple, format)`` of one token, or a clear error."""
-    if isinstance(token, str):
-        return token, (), ("str",)
-    if isinstance(token, (tuple, list)) and token and isinstance(token[0], str):
-        return token[0], tuple(token[1:]), ("tuple", len(token) - 1)
-    if isinstance(token, dict) and isinstance(token.get("word"), str):
-        keys = tuple(sorted(k for k in token if k != "word"))
-        return token["word"], tuple(token[k] for k in keys), ("dict", keys)
-    raise TypeError(
-        f"Token {j} of sentence {i} is {type(token).__name__} ({token!r}). Tokens "
-        "must be strings, tuples (word, feature, ...) whose word is a string, or "
-        "dicts with a string under 'word'."
-    )
-
-
-def _describe(kind):
-    if kind[0] == "str":
-        return "a string"
-    if kind[0] == "tuple":
-        return f"a tuple of a word and {kind[1]} feature(s)"
-    return f"a dict with feature keys {list(kind[1])}"
-
-
-def _check_tags(y, words):
-    """``y`` as a list of tag lists aligned with the sentences ``words``."""
-    if isinstance(y, (str, bytes, dict)) or not hasattr(y, "__len__"):
-        raise TypeError(
-            f"y must be a list of tag sequences (one per sentence); got "
-            f"{type(y).__name__}."
-        )
-    if len(y) != len(words):
-        raise ValueError(
-            f"X and y have different numbers of sentences: {len(words)} and {len(y)}."
-        )
-    tags = []
-    for i, (sentence_tags, sentence) in enumerate(zip(y, words, strict=True)):
-        if isinstance(sentence_tags, (str, bytes)) or not hasattr(
-            sentence_tags, "__len__"
-        ):
-            raise TypeError(
-                f"y[{i}] is a {type(sentence_tags).__name__}, not a list of tags."
-            )
-        if len(sentence_tags) != len(sentence):
-            raise ValueError(
-                f"Sentence {i} has {len(sentence)} tokens but {len(sentence_tags)} "
-                "tags; every token needs exactly one tag."
-            )
-        tags.append([_plain(tag) for tag in sentence_tags])
-    return tags
-
-
-def _plain(tag):
-    """A numpy scalar tag as the Python value it holds (hashable, comparable)."""
-    return tag.item() if isinstance(tag, np.generic) else tag
-
-
-def _length_buckets(lengths, sizes, batch_size):
-    """A batch order for ``Batches``: shuffled, then sorted by length in pools.
-
-    Sentences are shuffled, sorted by length within pools of
-    ``BUCKET_POOL_BATCHES`` batches and cut into batches of ``sizes``; the full
-    batches are then visited in a random order (a smaller last batch stays
-    last, where ``Batches`` expects it).
-    """
-
-    def order(generator):
-        n = len(lengths)
-        permutation = torch.randperm(n, generator=generator, device=generator.device)
-        permutation = permutation.cpu()
-        pool = BUCKET_POOL_BATCHES * batch_size
-        pieces = []
-        for start in range(0, n, pool):
-            piece = permutation[start : start + pool]
-            pieces.append(piece[torch.argsort(lengths[piece], stable=True)])
-        segments = list(torch.cat(pieces).split(sizes))
-        full = [k for k, size in enumerate(sizes) if size == batch_size]
-        shuffled = torch.randperm(
-            len(full), generator=generator, device=generator.device
-        ).tolist()
-        result = list(segments)
-        for target, source in zip(full, shuffled, strict=True):
-            result[target] = segments[full[source]]
-        return torch.cat(result)
-
-    return order
