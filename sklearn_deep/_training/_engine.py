@@ -29,7 +29,10 @@ from sklearn_deep._training._optimizers import (
     set_learning_rate,
 )
 from sklearn_deep._training._progress import Progress
-from sklearn_deep._training._schedules import scheduled_learning_rate
+from sklearn_deep._training._schedules import (
+    schedule_completed,
+    scheduled_learning_rate,
+)
 from sklearn_deep._training._state import TrainingState
 from sklearn_deep._training._stopping import Stopping
 from sklearn_deep.exceptions import TrainingMemoryError
@@ -187,7 +190,7 @@ def train(
     module.eval()
     state.optimizer_state = optimizer.state_dict()
     if warn_on_max_iter and not (
-        state.converged or state.interrupted or _schedule_completed(config, state)
+        state.converged or state.interrupted or schedule_completed(config, state)
     ):
         warnings.warn(
             f"Stochastic Optimizer: Maximum iterations ({max_epochs}) reached and "
@@ -196,17 +199,6 @@ def train(
             stacklevel=2,
         )
     return state
-
-
-def _schedule_completed(config, state):
-    """Whether a ``linear`` schedule has decayed to its end: a planned finish.
-
-    Such a fit runs a fixed budget of epochs by design, so reaching
-    ``max_iter`` is no sign of a failure to converge.
-    """
-    if config.learning_rate != "linear":
-        return False
-    return state.n_iter >= (config.decay_epochs or config.max_iter)
 
 
 def _first_order_epoch(

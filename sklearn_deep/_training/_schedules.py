@@ -15,10 +15,26 @@
 MIN_ADAPTIVE_LEARNING_RATE = 1e-6
 
 
+def _linear_decay_epochs(config):
+    """``tau`` of the linear schedule: ``decay_epochs``, else ``max_iter``."""
+    return config.decay_epochs or config.max_iter
+
+
+def schedule_completed(config, state):
+    """Whether a ``linear`` schedule has decayed to its end: a planned finish.
+
+    Such a fit runs a fixed budget of epochs by design, so reaching
+    ``max_iter`` is no sign of a failure to converge.
+    """
+    return config.learning_rate == "linear" and state.n_iter >= (
+        _linear_decay_epochs(config)
+    )
+
+
 def scheduled_learning_rate(config, state):
     """The learning rate for the epoch about to start, given the training state."""
     if config.learning_rate == "linear":
-        tau = config.decay_epochs or config.max_iter
+        tau = _linear_decay_epochs(config)
         t = state.n_iter
         if t >= tau:
             return config.final_learning_rate
