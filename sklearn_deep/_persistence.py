@@ -111,7 +111,8 @@ def load(path):
     Returns
     -------
     estimator : estimator of sklearn_deep
-        The fitted estimator; its predictions equal the saved one's.
+        The fitted estimator; its predictions equal the saved one's. Parameters
+        that the class gained after the file was written take their defaults.
 
     Raises
     ------
@@ -394,10 +395,13 @@ class _Decoder:
         if not isinstance(params, dict) or not isinstance(attributes, dict):
             raise ModelFormatError(f"The {name} in the file lacks params.")
         expected = set(cls().get_params(deep=False))
-        if set(params) != expected:
+        # A parameter added to the class after the file was written takes its
+        # default; one the class does not know is a file we did not write.
+        unknown = sorted(set(params) - expected)
+        if unknown:
             raise ModelFormatError(
-                f"The {name} in the file has parameters {sorted(params)}, but "
-                f"{name} takes {sorted(expected)}."
+                f"The {name} in the file has parameters {unknown} that {name} "
+                f"does not take (it takes {sorted(expected)})."
             )
         estimator = cls(**{k: self.value(v) for k, v in params.items()})
         for key, value in attributes.items():

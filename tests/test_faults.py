@@ -23,7 +23,7 @@ from sklearn_deep import (
     MLPRegressor,
 )
 from sklearn_deep import nn as networks
-from sklearn_deep._training import _engine
+from sklearn_deep._training._steps import FirstOrderStep
 from sklearn_deep.exceptions import TrainingMemoryError
 
 RNG = np.random.RandomState(0)
@@ -90,26 +90,26 @@ def _fit(estimator, data, max_iter):
 
 def _failing_epoch(monkeypatch, at, fault):
     """Make the engine's ``at``-th epoch (1-based) end in ``fault``."""
-    real = _engine._first_order_epoch
+    real = FirstOrderStep.epoch
     calls, weights = [], []
 
-    def epoch(module, *args):
+    def epoch(step, run):
         calls.append(1)
         if len(calls) < at:
-            result = real(module, *args)
+            result = real(step, run)
             weights.append(
-                {k: v.detach().clone() for k, v in module.state_dict().items()}
+                {k: v.detach().clone() for k, v in run.module.state_dict().items()}
             )
             return result
         if fault == "nan":
-            real(module, *args)
+            real(step, run)
             with torch.no_grad():
-                for parameter in module.parameters():
+                for parameter in run.module.parameters():
                     parameter.fill_(float("nan"))
             return float("nan"), []
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(_engine, "_first_order_epoch", epoch)
+    monkeypatch.setattr(FirstOrderStep, "epoch", epoch)
     return weights
 
 

@@ -5,6 +5,7 @@ import os
 import pickle
 import struct
 import warnings
+from pathlib import Path
 
 import joblib
 import numpy as np
@@ -412,3 +413,61 @@ def test_tagger_save_load_and_pickle(tmp_path):
         ):
             np.testing.assert_array_equal(a, b)
         assert restored.vocabulary_ == tagger.vocabulary_
+
+
+# ------------------------------------------- files of earlier versions
+SAVED_0_1_0 = Path(__file__).parent / "data" / "saved_0_1_0"
+SENTENCES = [["the", "dog", "ran"], ["a", "cat", "sat", "down"], ["dogs", "run"]] * 2
+OUTPUTS_0_1_0 = {
+    "mlp_classifier": lambda est, X: est.predict_proba(X),
+    "mlp_regressor": lambda est, X: est.predict(X),
+    "autoencoder": lambda est, X: est.transform(X),
+    "gcn": lambda est, X: est.predict_proba(np.arange(12)),
+    "lstm_tagger": lambda est, X: np.concatenate(est.predict_proba(SENTENCES)),
+}
+
+
+# The files pin the on-disk format of 0.1.0: never regenerate them (README.txt).
+@pytest.mark.filterwarnings("ignore:The model was saved with:UserWarning")
+@pytest.mark.parametrize("name", sorted(OUTPUTS_0_1_0))
+def test_files_saved_by_0_1_0_load_and_predict_the_same(name):
+    expected = np.load(SAVED_0_1_0 / "expected.npz")
+    estimator = load(SAVED_0_1_0 / f"{name}.safetensors")
+    output = OUTPUTS_0_1_0[name](estimator, expected["X"])
+    np.testing.assert_allclose(output, expected[name], rtol=1e-6, atol=1e-7)
+
+
+def _drop(*keys):
+    def edit(metadata):
+        node = metadata
+        for key in keys[:-1]:
+            node = node[key]
+        del node[keys[-1]]
+
+    return edit
+
+
+def test_load_gives_parameters_missing_from_the_file_their_defaults(
+    saved_file, tmp_path
+):
+    # A newer version may add parameters: a file written before lacks them.
+    original = load(saved_file)
+    path = _rewrite(saved_file, _drop("estimator", "params", "dropout"), tmp_path)
+    loaded = load(path)
+    params = loaded.get_params(deep=False)
+    assert params["dropout"] == MLPClassifier().get_params()["dropout"]
+    del params["dropout"]
+    assert params.keys() <= original.get_params(deep=False).keys()
+    for key, value in params.items():
+        assert repr(value) == repr(original.get_params(deep=False)[key]), key
+    _assert_same_outputs(original, loaded)
+
+
+def test_load_still_refuses_a_parameter_the_class_does_not_take(saved_file, tmp_path):
+    def edit(metadata):
+        _drop("estimator", "params", "dropout")(metadata)
+        _set("estimator", "params", "n_gpus_unknown", value=2)(metadata)
+
+    path = _rewrite(saved_file, edit, tmp_path)
+    with pytest.raises(ModelFormatError, match=r"parameters \['n_gpus_unknown'\]"):
+        load(path)

@@ -20,6 +20,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.neural_network import MLPRegressor as SkMLPRegressor
 
 from sklearn_deep._training import LOSSES, Batches, TrainingConfig, TrainingState, train
+from sklearn_deep._training._hooks import Hook
 from sklearn_deep._training._optimizers import _direct_adam_possible, make_optimizer
 from sklearn_deep._training._schedules import scheduled_learning_rate
 from sklearn_deep.neural_network import MLPClassifier, MLPRegressor
@@ -1066,21 +1067,14 @@ def test_training_honours_threadpoolctl_thread_limits_and_restores_them():
 
 
 # ------------------------------------------------------------ weight averaging
-class _EpochEndWeights:
+class _EpochEndWeights(Hook):
     """Stands in for ``EpochCallbacks``: records the weights after each epoch."""
 
     def __init__(self):
         self.weights = []
 
-    def epoch_begin(self, module):
-        pass
-
-    def epoch_end(self, module):
-        self.weights.append(_params(module))
-        return False
-
-    def close_epoch(self):
-        pass
+    def on_epoch_end(self, run):
+        self.weights.append(_params(run.module))
 
 
 @pytest.mark.parametrize("window", [1, 3])
@@ -1157,3 +1151,119 @@ def test_weight_averaging_window_in_epochs_or_as_a_fraction(
 
     assert WeightAveraging.from_config(setting, max_epochs).window.maxlen == window
     assert WeightAveraging.from_config(None, max_epochs) is None
+
+
+# ----------------------------------------------------- the step contract
+class _AlternatingStep:
+    """A step with two networks and two optimisers updated in turn.
+
+    It exercises what the engine's step contract must admit for the coming
+    families: ``n_critic`` updates of one optimiser per update of the other
+    (as a GAN's discriminator and generator), a per-step learning rate (linear
+    warm-up), gradient accumulation over two batches, gradient clipping and
+    mixed precision (bf16 autocast, which the CPU supports).
+    """
+
+    def __init__(self, modules, n_critic=2, warmup_steps=4, accumulate=2):
+        self.modules = modules
+        self.n_critic = n_critic
+        self.warmup_steps = warmup_steps
+        self.accumulate = accumulate
+        self.steps_done = 0
+        self.learning_rates = []
+
+    def begin(self, run):
+        self.optimizers = {
+            name: torch.optim.Adam(module.parameters(), lr=0.05)
+            for name, module in self.modules.items()
+        }
+        if run.state.optimizer_state is not None:
+            for name, optimizer in self.optimizers.items():
+                optimizer.load_state_dict(run.state.optimizer_state[name])
+
+    def _loss(self, inputs, target):
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            hidden = self.modules["first"](inputs)
+            output = self.modules["second"](hidden)
+        return (output.float() - target).square().mean()
+
+    def epoch(self, run):
+        losses = []
+        batches = list(run.batches.epoch(run.generator))
+        for i in range(0, len(batches), self.accumulate):
+            group = batches[i : i + self.accumulate]
+            name = "first" if self.steps_done % (self.n_critic + 1) else "second"
+            optimizer = self.optimizers[name]
+            warmup = min(1.0, (self.steps_done + 1) / self.warmup_steps)
+            for param_group in optimizer.param_groups:
+                param_group["lr"] = run.learning_rate * warmup
+            self.learning_rates.append(run.learning_rate * warmup)
+            optimizer.zero_grad(set_to_none=True)
+            for inputs, target, _ in group:
+                loss = self._loss(inputs, target) / len(group)
+                loss.backward()
+                losses.append(float(loss.detach()) * len(group))
+            torch.nn.utils.clip_grad_norm_(self.modules[name].parameters(), 1.0)
+            optimizer.step()
+            self.steps_done += 1
+        return float(np.mean(losses)), [0.0]
+
+    def finished(self, run):
+        return False
+
+    def state_dict(self):
+        return {name: opt.state_dict() for name, opt in self.optimizers.items()}
+
+
+def _two_network_problem():
+    rng = np.random.RandomState(0)
+    X = rng.randn(64, 3).astype(np.float32)
+    y = X @ np.array([[1.0], [-2.0], [0.5]], dtype=np.float32)
+    torch.manual_seed(0)
+    modules = torch.nn.ModuleDict(
+        {"first": torch.nn.Linear(3, 4), "second": torch.nn.Linear(4, 1)}
+    )
+    batches = Batches(torch.as_tensor(X), torch.as_tensor(y), None, 16, shuffle=True)
+    return modules, batches
+
+
+def test_engine_trains_a_two_optimiser_step_with_its_hooks():
+    from sklearn_deep._training._engine import train as engine_train
+
+    modules, batches = _two_network_problem()
+    step = _AlternatingStep(modules)
+    config = _config(
+        solver="adam", learning_rate_init=0.05, max_iter=40, weight_averaging=2
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        state = engine_train(modules, None, batches, config, step=step)
+    # Both optimisers stepped, in the n_critic rhythm, after a warm-up.
+    assert state.n_iter == 40
+    assert set(state.optimizer_state) == {"first", "second"}
+    assert step.learning_rates[0] == pytest.approx(0.05 / 4)
+    assert step.learning_rates[5] == pytest.approx(0.05)
+    # It learns: the loss falls by orders of magnitude.
+    assert state.loss_curve[-1] < state.loss_curve[0] / 20
+    # The engine's hooks act on the step's networks: the history has a row
+    # per epoch, and training ends with the networks in evaluation mode.
+    assert len(state.history) == 40
+    assert modules.training is False
+
+
+def test_two_optimiser_step_repeats_exactly():
+    results = []
+    for _ in range(2):
+        modules, batches = _two_network_problem()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            train(
+                modules,
+                None,
+                batches,
+                _config(solver="adam", learning_rate_init=0.05, max_iter=5, seed=3),
+                step=_AlternatingStep(modules),
+            )
+        results.append([p.detach().clone() for p in modules.parameters()])
+    for a, b in zip(*results, strict=True):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)

@@ -17,10 +17,11 @@ from numbers import Integral
 
 import torch
 
+from sklearn_deep._training._hooks import Hook
 from sklearn_deep._training._stopping import snapshot
 
 
-class WeightAveraging:
+class WeightAveraging(Hook):
     """A sliding window of epoch-end weights and the swap of their mean.
 
     Parameters
@@ -44,6 +45,14 @@ class WeightAveraging:
             return cls(int(weight_averaging))
         # Rounded first: 0.07 * 100 is 7.000000000000001, whose ceiling is 8.
         return cls(max(1, math.ceil(round(weight_averaging * max_epochs, 9))))
+
+    def on_epoch_begin(self, run):
+        self.swap_out(run.module)
+
+    def on_epoch_trained(self, run):
+        # Everything after the epoch sees the average of the window.
+        if not run.stop:
+            self.swap_in(run.module)
 
     def swap_in(self, module):
         """Add ``module``'s weights to the window and load the window's mean."""

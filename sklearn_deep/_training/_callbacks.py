@@ -10,6 +10,8 @@ mixin adds nothing and ``EpochCallbacks.start`` returns None, so estimators
 train as before.
 """
 
+from sklearn_deep._training._hooks import Hook
+
 try:
     from sklearn.callback import CallbackSupportMixin
 except ImportError:  # scikit-learn < 1.9: no callbacks.
@@ -18,7 +20,7 @@ except ImportError:  # scikit-learn < 1.9: no callbacks.
         """Stand-in for ``sklearn.callback.CallbackSupportMixin``: no callbacks."""
 
 
-class EpochCallbacks:
+class EpochCallbacks(Hook):
     """Report a fit and its epochs to the estimator's scikit-learn callbacks.
 
     Parameters
@@ -49,6 +51,17 @@ class EpochCallbacks:
         context = estimator._init_callback_context(max_subtasks=max_epochs)
         context.call_on_fit_task_begin(estimator=estimator, X=X, y=y, metadata=metadata)
         return cls(estimator, context, X, y, metadata)
+
+    def on_epoch_begin(self, run):
+        self.epoch_begin(run.module)
+
+    def on_epoch_end(self, run):
+        if self.epoch_end(run.module):
+            run.state.interrupted = True
+            run.stop = True
+
+    def on_train_end(self, run, error):
+        self.close_epoch()
 
     def epoch_begin(self, module):
         """Open the task of the next epoch."""

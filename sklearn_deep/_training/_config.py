@@ -1,107 +1,73 @@
-"""The training hyper-parameters every estimator shares, and their validation.
+"""``TrainingConfig``: what the engine reads, derived from the parameter table.
 
-Estimators merge ``TRAINING_PARAMETER_CONSTRAINTS`` into their own
-``_parameter_constraints`` and build a ``TrainingConfig`` from their parameters in
-``fit``; the engine only ever reads the config.
+Its fields are the table's entries that the engine reads (``in_config``), plus
+what an estimator resolves before training: the integer ``seed`` drawn from
+``random_state`` and the ``torch.device``. Estimators build it with
+``TrainingConfig.from_params``; the engine only ever reads it.
 """
 
-from dataclasses import dataclass
-from numbers import Integral, Real
+import dataclasses
 
-import numpy as np
 import torch
 
-from sklearn_deep.utils._sklearn_compat import Interval, Options, StrOptions
+from sklearn_deep._training._parameters import (
+    LEARNING_RATE_SCHEDULES,
+    SOLVERS,
+    TRAINING_PARAMETERS,
+    training_constraints,
+)
 
-SOLVERS = ("sgd", "adagrad", "rmsprop", "adam", "lbfgs")
-LEARNING_RATE_SCHEDULES = ("constant", "linear", "invscaling", "adaptive")
-
-TRAINING_PARAMETER_CONSTRAINTS = {
-    "solver": [StrOptions(set(SOLVERS))],
-    "alpha": [Interval(Real, 0, None, closed="left")],
-    "alpha_l1": [Interval(Real, 0, None, closed="left")],
-    "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
-    "learning_rate": [StrOptions(set(LEARNING_RATE_SCHEDULES))],
-    "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
-    "learning_rate_final": [None, Interval(Real, 0, None, closed="left")],
-    "decay_epochs": [None, Interval(Integral, 1, None, closed="left")],
-    "power_t": [Interval(Real, 0, None, closed="left")],
-    "max_iter": [Interval(Integral, 1, None, closed="left")],
-    "shuffle": ["boolean"],
-    "random_state": ["random_state"],
-    "tol": [Interval(Real, 0, None, closed="left")],
-    "verbose": ["verbose"],
-    "warm_start": ["boolean"],
-    "momentum": [Interval(Real, 0, 1, closed="both")],
-    "nesterovs_momentum": ["boolean"],
-    "rho": [Interval(Real, 0, 1, closed="left")],
-    "early_stopping": ["boolean"],
-    "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
-    "beta_1": [Interval(Real, 0, 1, closed="left")],
-    "beta_2": [Interval(Real, 0, 1, closed="left")],
-    "epsilon": [Interval(Real, 0, None, closed="neither")],
-    "n_iter_no_change": [
-        Interval(Integral, 1, None, closed="left"),
-        Options(Real, {np.inf}),
-    ],
-    "max_fun": [Interval(Integral, 1, None, closed="left")],
-    "scoring": [None, str, callable],
-    "device": [str, torch.device],
-    "dtype": [StrOptions({"float32", "float64"})],
-    "weight_averaging": [
-        None,
-        Interval(Integral, 1, None, closed="left"),
-        Interval(Real, 0, 1, closed="right"),
-    ],
-}
+# Where the engine is called directly (tests, custom steps) the config's
+# defaults describe plain training: no penalty, a fixed batch size, no output.
+_ENGINE_DEFAULTS = {"alpha": 0.0, "batch_size": 200, "verbose": 0}
 
 
-@dataclass
-class TrainingConfig:
-    """Everything the engine needs to know about how to train.
+def _final_learning_rate(self):
+    """eta_tau of the linear schedule: 1% of eta_0 unless given."""
+    if self.learning_rate_final is None:
+        return self.learning_rate_init / 100
+    return self.learning_rate_final
 
-    Attribute names and meanings follow ``sklearn.neural_network.MLPClassifier``;
-    see the estimators' docstrings for each one.
+
+def _from_params(cls, params, **overrides):
+    """Build a config from an estimator's parameters (a name-to-value mapping).
+
+    Only the fields of the config are read; ``overrides`` (resolved values
+    such as ``seed``, ``device`` or an integer ``batch_size``) win.
     """
+    names = [f.name for f in dataclasses.fields(cls)]
+    values = {name: params[name] for name in names if name in params}
+    values.update(overrides)
+    return cls(**values)
 
-    solver: str = "adam"
-    learning_rate: str = "constant"
-    learning_rate_init: float = 1e-3
-    learning_rate_final: float | None = None
-    decay_epochs: int | None = None
-    power_t: float = 0.5
-    momentum: float = 0.9
-    nesterovs_momentum: bool = True
-    rho: float = 0.9
-    beta_1: float = 0.9
-    beta_2: float = 0.999
-    epsilon: float = 1e-8
-    alpha: float = 0.0
-    alpha_l1: float = 0.0
-    batch_size: int = 200
-    shuffle: bool = True
-    max_iter: int = 200
-    max_fun: int = 15000
-    clip_grad_norm: float | None = None
-    tol: float = 1e-4
-    n_iter_no_change: float = 10
-    early_stopping: bool = False
-    weight_averaging: float | None = None
-    verbose: int = 0
-    seed: int = 0
-    device: torch.device = torch.device("cpu")
 
-    @classmethod
-    def from_params(cls, params, **overrides):
-        """Build a config from an estimator's ``get_params()`` dictionary."""
-        names = cls.__dataclass_fields__
-        values = {name: params[name] for name in names if name in params}
-        values.update(overrides)
-        return cls(**values)
+TrainingConfig = dataclasses.make_dataclass(
+    "TrainingConfig",
+    [
+        (name, object, dataclasses.field(default=_ENGINE_DEFAULTS.get(name, p.default)))
+        for name, p in TRAINING_PARAMETERS.items()
+        if p.in_config
+    ]
+    + [
+        ("seed", int, dataclasses.field(default=0)),
+        ("device", torch.device, dataclasses.field(default=torch.device("cpu"))),
+    ],
+    namespace={
+        "from_params": classmethod(_from_params),
+        "final_learning_rate": property(_final_learning_rate),
+        "__doc__": "Everything the engine needs to know about how to train.\n\n"
+        "    One field per training parameter the engine reads (see\n"
+        "    ``sklearn_deep._training._parameters``), plus ``seed`` and ``device``.",
+    },
+)
+TrainingConfig.__module__ = __name__
 
-    @property
-    def final_learning_rate(self):
-        """eta_tau of the linear schedule: 1% of eta_0 unless given."""
-        if self.learning_rate_final is None:
-            return self.learning_rate_init / 100
-        return self.learning_rate_final
+# Every training parameter's constraint, for code that takes them all.
+TRAINING_PARAMETER_CONSTRAINTS = training_constraints(TRAINING_PARAMETERS)
+
+__all__ = [
+    "LEARNING_RATE_SCHEDULES",
+    "SOLVERS",
+    "TRAINING_PARAMETER_CONSTRAINTS",
+    "TrainingConfig",
+]

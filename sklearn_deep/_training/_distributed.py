@@ -17,16 +17,28 @@ import torch
 import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
 
+from sklearn_deep._training._hooks import Hook
 from sklearn_deep.utils._torch import in_process_group, process_group_device
 
 
-class DataParallel:
+class DataParallel(Hook):
     """The process group as one fit sees it; inactive outside a group."""
 
     def __init__(self):
         self.active = in_process_group()
         self.rank = dist.get_rank() if self.active else 0
         self.world_size = dist.get_world_size() if self.active else 1
+
+    def on_train_begin(self, run):
+        if not self.active:
+            return
+        self.check_batches(run.batches)
+        run.rank, run.world_size = self.rank, self.world_size
+        # Forward passes in training go through the wrapper, which averages
+        # gradients across ranks; everything else uses the module itself.
+        run.forward = self.wrap(run.module, run.config.device)
+        run.reduce_loss = self.mean
+        run.share_score = self.from_rank_zero
 
     def wrap(self, module, device):
         """The module to run forward passes through: DDP-wrapped when active.

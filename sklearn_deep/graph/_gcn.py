@@ -15,75 +15,29 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 import torch.nn.functional as F
-from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.model_selection import train_test_split
-from sklearn.preprocessing import normalize
-from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.base import ClassifierMixin
 from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d
 
-from sklearn_deep._training import (
-    LOSSES,
-    TRAINING_PARAMETER_CONSTRAINTS,
-    Batches,
-    TrainingConfig,
-    train,
+from sklearn_deep._training import LOSSES, Batches
+from sklearn_deep.base import DeepEstimator, FitData, store_parameters
+from sklearn_deep.graph._validation import (
+    checked_graph,
+    checked_labels,
+    checked_node_indices,
+    to_torch_sparse,
 )
-from sklearn_deep._training._callbacks import CallbackSupportMixin, EpochCallbacks
 from sklearn_deep.nn import ACTIVATIONS, GraphConvolutionalNetwork, normalize_adjacency
-from sklearn_deep.utils._fitting import check_hidden_layer_sizes, fit_or_restore
-from sklearn_deep.utils._pickling import HostPicklingMixin
+from sklearn_deep.utils._fitting import check_hidden_layer_sizes
 from sklearn_deep.utils._sklearn_compat import (
     Interval,
     StrOptions,
     _fit_context,
     validate_data,
 )
-from sklearn_deep.utils._torch import (
-    TORCH_DTYPES,
-    make_generator,
-    resolve_device,
-    seed_from_random_state,
-    to_numpy,
-    to_tensor,
-)
-
-# The training parameters of the engine that a full-batch graph model uses:
-# no minibatches (so no batch_size or shuffle) and no warm start.
-_TRAINING_PARAMETERS = (
-    "solver",
-    "alpha",
-    "alpha_l1",
-    "learning_rate",
-    "learning_rate_init",
-    "learning_rate_final",
-    "decay_epochs",
-    "power_t",
-    "max_iter",
-    "random_state",
-    "tol",
-    "verbose",
-    "momentum",
-    "nesterovs_momentum",
-    "rho",
-    "early_stopping",
-    "validation_fraction",
-    "beta_1",
-    "beta_2",
-    "epsilon",
-    "n_iter_no_change",
-    "weight_averaging",
-    "max_fun",
-    "device",
-    "dtype",
-)
-
-# Relative tolerance of the symmetry test of the adjacency matrix.
-_SYMMETRY_RTOL = 1e-6
+from sklearn_deep.utils._torch import to_numpy, to_tensor
 
 
-class GCNClassifier(
-    CallbackSupportMixin, ClassifierMixin, HostPicklingMixin, BaseEstimator
-):
+class GCNClassifier(ClassifierMixin, DeepEstimator):
     """Graph convolutional network classifier for the nodes of one graph.
 
     The semi-supervised node classifier of Kipf & Welling (2017), trained by the
@@ -135,100 +89,7 @@ default="relu"
         Whether to scale each node's features to unit L1 norm (the paper's row
         normalisation) before training. Rows of zeros stay zero.
 
-    solver : {"adam", "sgd", "adagrad", "rmsprop", "lbfgs"}, default="adam"
-        The optimiser (see :class:`~sklearn_deep.MLPClassifier`).
-
-    alpha : float, default=5e-4
-        The paper's weight decay: ``alpha / 2 * ||W0||^2`` is added to the mean
-        cross-entropy over the labelled nodes, ``W0`` being the first layer's
-        weights only (as in the paper; the other layers are not penalised).
-        Unlike ``MLPClassifier``, it is not divided by the number of training
-        samples, so the paper's value fits any number of labelled nodes.
-
-    alpha_l1 : float, default=0.0
-        Strength of an L1 penalty ``alpha_l1 * ||W0||_1`` on the same weights,
-        scaled like ``alpha``.
-
-    learning_rate : {"constant", "linear", "invscaling", "adaptive"}, \
-default="constant"
-        Learning-rate schedule (see :class:`~sklearn_deep.MLPClassifier`).
-
-    learning_rate_init : float, default=0.01
-        The initial step size (the paper's 0.01).
-
-    learning_rate_final : float, default=None
-        Final step size of the "linear" schedule; None means 1% of the first.
-
-    decay_epochs : int, default=None
-        Epochs of the "linear" schedule; None means ``max_iter``.
-
-    power_t : float, default=0.5
-        Exponent of the "invscaling" schedule.
-
-    max_iter : int, default=200
-        Maximum number of epochs (full-batch steps).
-
-    random_state : int, RandomState instance or None, default=None
-        Seeds weight initialisation, dropout and the validation split. Pass an
-        int for reproducible results; torch's global seed is not touched.
-
-    tol : float, default=1e-4
-        Tolerance for the convergence and early-stopping tests. Without early
-        stopping, training ends once the training loss has not fallen by
-        ``tol`` for ``n_iter_no_change`` epochs (scikit-learn's rule).
-
-    verbose : bool or int, default=False
-        Whether to show a progress bar with the loss and validation score.
-
-    momentum : float, default=0.9
-        Momentum of "sgd".
-
-    nesterovs_momentum : bool, default=True
-        Whether "sgd" uses Nesterov's momentum.
-
-    rho : float, default=0.9
-        Decay of the squared-gradient average of "rmsprop".
-
-    early_stopping : bool, default=False
-        Whether to stop when the validation loss (the cross-entropy on the
-        validation nodes, as in the paper) has not fallen by ``tol`` for
-        ``n_iter_no_change`` epochs, and keep the best epoch's weights. The
-        validation nodes are ``X_val`` if given to ``fit``, otherwise a
-        stratified ``validation_fraction`` of the labelled nodes.
-
-    validation_fraction : float, default=0.1
-        Fraction of the labelled nodes held out for early stopping when
-        ``fit`` gets no ``X_val``.
-
-    beta_1, beta_2 : float, default=0.9, 0.999
-        Decay rates of Adam's moment estimates.
-
-    epsilon : float, default=1e-8
-        Numerical stability constant of Adam, Adagrad and RMSProp.
-
-    n_iter_no_change : int or np.inf, default=10
-        Epochs without improvement before stopping (the paper's window of 10).
-        With dropout the full-batch training loss is noisy and can plateau
-        early on weak features; ``np.inf`` always runs ``max_iter`` epochs, as
-        the paper does without early stopping.
-
-    weight_averaging : int, float or None, default=None
-        After each epoch, use the mean of the weights reached at the end of the
-        last ``weight_averaging`` epochs, or of that fraction of ``max_iter``
-        (rounded up) when a float in (0, 1] (stochastic weight averaging;
-        training goes on from each epoch's own weights). Validation, early
-        stopping and the fitted network see the mean. None keeps each epoch's
-        own weights.
-
-    max_fun : int, default=15000
-        Maximum number of loss evaluations of "lbfgs".
-
-    device : str or torch.device, default="auto"
-        Where to train: "auto" (a GPU when there is one), "cpu", "cuda" or
-        "cuda:N". The normalised graph is kept there as sparse tensors.
-
-    dtype : {"float32", "float64"}, default="float32"
-        Floating-point precision of the network.
+    {training_parameters}
 
     Attributes
     ----------
@@ -315,6 +176,56 @@ default="constant"
     (2, 16)
     """
 
+    _training_docs = {
+        "alpha": """
+            The paper's weight decay: ``alpha / 2 * ||W0||^2`` is added to the mean
+            cross-entropy over the labelled nodes, ``W0`` being the first layer's
+            weights only (as in the paper; the other layers are not penalised).
+            Unlike ``MLPClassifier``, it is not divided by the number of training
+            samples, so the paper's value fits any number of labelled nodes.
+        """,
+        "alpha_l1": """
+            Strength of an L1 penalty ``alpha_l1 * ||W0||_1`` on the same weights,
+            scaled like ``alpha``.
+        """,
+        "learning_rate_init": """
+            The initial step size (the paper's 0.01).
+        """,
+        "max_iter": """
+            Maximum number of epochs (full-batch steps).
+        """,
+        "random_state": """
+            Seeds weight initialisation, dropout and the validation split. Pass an
+            int for reproducible results; torch's global seed is not touched.
+        """,
+        "tol": """
+            Tolerance for the convergence and early-stopping tests. Without early
+            stopping, training ends once the training loss has not fallen by
+            ``tol`` for ``n_iter_no_change`` epochs (scikit-learn's rule).
+        """,
+        "early_stopping": """
+            Whether to stop when the validation loss (the cross-entropy on the
+            validation nodes, as in the paper) has not fallen by ``tol`` for
+            ``n_iter_no_change`` epochs, and keep the best epoch's weights. The
+            validation nodes are ``X_val`` if given to ``fit``, otherwise a
+            stratified ``validation_fraction`` of the labelled nodes.
+        """,
+        "validation_fraction": """
+            Fraction of the labelled nodes held out for early stopping when
+            ``fit`` gets no ``X_val``.
+        """,
+        "n_iter_no_change": """
+            Epochs without improvement before stopping (the paper's window of 10).
+            With dropout the full-batch training loss is noisy and can plateau
+            early on weak features; ``np.inf`` always runs ``max_iter`` epochs, as
+            the paper does without early stopping.
+        """,
+        "device": """
+            Where to train: "auto" (a GPU when there is one), "cpu", "cuda" or
+            "cuda:N". The normalised graph is kept there as sparse tensors.
+        """,
+    }
+
     _parameter_constraints = {
         "adjacency": ["array-like", "sparse matrix", None],
         "node_features": ["array-like", "sparse matrix", None],
@@ -325,7 +236,6 @@ default="constant"
         "activation": [StrOptions(set(ACTIVATIONS))],
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "normalize_features": ["boolean"],
-        **{name: TRAINING_PARAMETER_CONSTRAINTS[name] for name in _TRAINING_PARAMETERS},
     }
 
     def __init__(
@@ -362,38 +272,9 @@ default="constant"
         max_fun=15000,
         device="auto",
         dtype="float32",
+        n_threads=None,
     ):
-        self.adjacency = adjacency
-        self.node_features = node_features
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.activation = activation
-        self.dropout = dropout
-        self.normalize_features = normalize_features
-        self.solver = solver
-        self.alpha = alpha
-        self.alpha_l1 = alpha_l1
-        self.learning_rate = learning_rate
-        self.learning_rate_init = learning_rate_init
-        self.learning_rate_final = learning_rate_final
-        self.decay_epochs = decay_epochs
-        self.power_t = power_t
-        self.max_iter = max_iter
-        self.random_state = random_state
-        self.tol = tol
-        self.verbose = verbose
-        self.momentum = momentum
-        self.nesterovs_momentum = nesterovs_momentum
-        self.rho = rho
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.beta_1 = beta_1
-        self.beta_2 = beta_2
-        self.epsilon = epsilon
-        self.n_iter_no_change = n_iter_no_change
-        self.weight_averaging = weight_averaging
-        self.max_fun = max_fun
-        self.device = device
-        self.dtype = dtype
+        store_parameters(self, locals())
 
     # ---------------------------------------------------------------- fitting
     @_fit_context(prefer_skip_nested_validation=True)
@@ -418,9 +299,10 @@ default="constant"
         self : object
             The fitted estimator.
         """
-        return fit_or_restore(self, self._fit, X, y, X_val, y_val)
+        return self._fit(X, y, X_val=X_val, y_val=y_val)
 
-    def _fit(self, X, y, X_val, y_val):
+    # ------------------------------------------------- the template's hooks
+    def _validate_fit_data(self, X, y, fit, X_val=None, y_val=None):
         if (X_val is None) != (y_val is None):
             raise ValueError("X_val and y_val must be given together.")
         if X_val is not None and not self.early_stopping:
@@ -428,13 +310,11 @@ default="constant"
                 "X_val and y_val are used for early stopping only; set "
                 "early_stopping=True to use them."
             )
-        hidden_layer_sizes = check_hidden_layer_sizes(self.hidden_layer_sizes)
-        device = resolve_device(self.device)
-        dtype = TORCH_DTYPES[self.dtype]
-        adjacency, features = self._checked_graph()
+        check_hidden_layer_sizes(self.hidden_layer_sizes)
+        adjacency, features = checked_graph(self)
         n_nodes = adjacency.shape[0]
         nodes, y = self._validate_nodes(X, y, n_nodes=n_nodes, reset=True)
-        y = _checked_labels(y)
+        y = checked_labels(y)
         classes, target = np.unique(y, return_inverse=True)
         if len(classes) < 2:
             raise ValueError(
@@ -444,122 +324,79 @@ default="constant"
         self.classes_ = classes
         self.n_nodes_ = n_nodes
         self.n_node_features_ = n_nodes if features is None else features.shape[1]
-        seed = seed_from_random_state(self.random_state)
-
-        validation_score = None
-        if self.early_stopping:
-            if X_val is None:
-                nodes, target, val_nodes, val_target = self._validation_split(
-                    nodes, target, seed
-                )
-            else:
-                val_nodes, val_target = self._validation_nodes(X_val, y_val)
-            validation_score = _negative_loss_on(
-                torch.as_tensor(val_nodes, device=device),
-                torch.as_tensor(val_target, device=device),
-            )
-
-        module = self._build_module(
-            adjacency, features, hidden_layer_sizes, seed, device, dtype
+        validation = None
+        if X_val is not None:
+            validation = self._validation_nodes(X_val, y_val)
+        return FitData(
+            len(nodes),
+            X=X,
+            y=y,
+            stratify=target,
+            validation=validation,
+            extra={"nodes": nodes, "target": target},
         )
-        n_train = len(nodes)
+
+    def _config_overrides(self, data, n_train):
         # The engine scales penalties by 1 / n per batch (scikit-learn's
         # convention); alpha here is the paper's unscaled weight decay.
-        config = TrainingConfig.from_params(
-            self.get_params(deep=False),
-            alpha=self.alpha * n_train,
-            alpha_l1=self.alpha_l1 * n_train,
-            batch_size=n_train,
-            shuffle=False,
-            seed=seed,
-            device=device,
-            verbose=int(self.verbose),
-        )
-        batches = Batches(
-            torch.as_tensor(nodes, device=device),
-            to_tensor(target, torch.long, device),
+        return {
+            "alpha": self.alpha * n_train,
+            "alpha_l1": self.alpha_l1 * n_train,
+            "batch_size": n_train,
+            "shuffle": False,
+        }
+
+    def _make_batches(self, data, train_rows, config, fit):
+        nodes, target = data.extra["nodes"], data.extra["target"]
+        if train_rows is not None:
+            nodes, target = nodes[train_rows], target[train_rows]
+        return Batches(
+            torch.as_tensor(nodes, device=fit.device),
+            to_tensor(target, torch.long, fit.device),
             None,
-            batch_size=n_train,
+            batch_size=len(nodes),
             shuffle=False,
         )
-        # Each epoch is a task for scikit-learn's callbacks (set_callbacks).
-        callbacks = EpochCallbacks.start(self, X, y, max_epochs=self.max_iter)
-        state = train(
-            module,
-            LOSSES["cross_entropy"],
-            batches,
-            config,
-            validation_score=validation_score,
-            description=type(self).__name__,
-            callbacks=callbacks,
-        )
-        self.module_ = module
-        for name, value in state.fitted_attributes(self.early_stopping).items():
-            setattr(self, name, value)
-        if callbacks is not None:
-            callbacks.close()
-        return self
 
-    def _checked_graph(self):
-        """The validated adjacency (CSR) and row-normalised features (or None).
+    def _loss_function(self, data, fit):
+        return LOSSES["cross_entropy"]
 
-        Never modifies the user's matrices: every step below returns a new one.
-        """
-        if self.adjacency is None:
-            raise ValueError(
-                "GCNClassifier needs the graph: pass adjacency=<(n_nodes, n_nodes) "
-                "matrix> to the constructor or to set_params."
+    def _validation_score(self, data, validation_rows, fit):
+        """Minus the cross-entropy on the validation nodes (as in the paper)."""
+        if data.validation is not None:
+            nodes, target = data.validation
+        else:
+            nodes = data.extra["nodes"][validation_rows]
+            target = data.extra["target"][validation_rows]
+        nodes = torch.as_tensor(nodes, device=fit.device)
+        target = torch.as_tensor(target, device=fit.device)
+
+        def score(module):
+            return -float(F.cross_entropy(module(nodes), target))
+
+        return score
+
+    def _build_module(self, device, dtype, generator):
+        adjacency, features = checked_graph(self)
+        adjacency = to_torch_sparse(adjacency, torch.float64, device)
+        # Normalised once, in double precision, then kept on the device.
+        adjacency = normalize_adjacency(adjacency).to(dtype)
+        if features is not None:
+            features = (
+                to_torch_sparse(features, dtype, device)
+                if sp.issparse(features)
+                else to_tensor(features, dtype, device)
             )
-        adjacency = check_array(
-            self.adjacency,
-            accept_sparse=["csr", "csc", "coo"],
-            dtype=(np.float64, np.float32),
-            input_name="adjacency",
+        module = GraphConvolutionalNetwork(
+            adjacency,
+            features,
+            check_hidden_layer_sizes(self.hidden_layer_sizes),
+            len(self.classes_),
+            activation=self.activation,
+            dropout=self.dropout,
         )
-        adjacency = sp.csr_matrix(adjacency, dtype=np.float64)
-        n_rows, n_cols = adjacency.shape
-        if n_rows != n_cols:
-            raise ValueError(
-                f"adjacency must be a square (n_nodes, n_nodes) matrix, got shape "
-                f"{adjacency.shape}."
-            )
-        if adjacency.nnz and adjacency.data.min() < 0:
-            raise ValueError("adjacency must hold non-negative edge weights.")
-        asymmetry = abs(adjacency - adjacency.T)
-        scale = abs(adjacency).max() if adjacency.nnz else 0.0
-        if asymmetry.nnz and asymmetry.max() > _SYMMETRY_RTOL * scale:
-            raise ValueError(
-                "adjacency must be symmetric (an undirected graph); for a directed "
-                "graph pass adjacency + adjacency.T or its maximum with the transpose."
-            )
-        if self.node_features is None:
-            return adjacency, None
-        features = check_array(
-            self.node_features,
-            accept_sparse=["csr", "csc", "coo"],
-            dtype=(np.float64, np.float32),
-            input_name="node_features",
-        )
-        if features.shape[0] != n_rows:
-            raise ValueError(
-                f"node_features has {features.shape[0]} rows but adjacency has "
-                f"{n_rows} nodes; they must describe the same nodes."
-            )
-        if sp.issparse(features):
-            features = sp.csr_matrix(features)
-        if self.normalize_features:
-            features = normalize(features, norm="l1", axis=1, copy=True)
-        values = features.data if sp.issparse(features) else features
-        limit = np.finfo(np.float32).max
-        # In float32 such values become infinities inside the network, and the
-        # fit a NaN model; say so instead.
-        if self.dtype == "float32" and values.size and np.abs(values).max() > limit:
-            raise ValueError(
-                "node_features holds values beyond float32's range (about "
-                "3.4e38), which GCNClassifier computes in: scale them, keep "
-                "normalize_features=True, or fit with dtype='float64'."
-            )
-        return adjacency, features
+        module.reset_parameters(generator)
+        return module.to(device=device, dtype=dtype)
 
     def _validate_nodes(self, X, y=None, *, n_nodes, reset):
         """Node indices as a 1-D int64 array (and ``y``), with clear errors."""
@@ -571,7 +408,7 @@ default="constant"
             X = validate_data(self, X, dtype=None, reset=reset)
         else:
             X, y = validate_data(self, X, y, dtype=None, reset=reset)
-        nodes = _checked_node_indices(X, n_nodes, "X")
+        nodes = checked_node_indices(X, n_nodes, "X")
         return nodes if y is None else (nodes, y)
 
     def _validation_nodes(self, X_val, y_val):
@@ -580,8 +417,8 @@ default="constant"
         X_val = np.asarray(X_val)
         X_val = X_val.reshape(-1, 1) if X_val.ndim == 1 else X_val
         X_val = check_array(X_val, dtype=None, input_name="X_val")
-        val_nodes = _checked_node_indices(X_val, self.n_nodes_, "X_val")
-        y_val = _checked_labels(column_or_1d(y_val))
+        val_nodes = checked_node_indices(X_val, self.n_nodes_, "X_val")
+        y_val = checked_labels(column_or_1d(y_val))
         if len(y_val) != len(val_nodes):
             raise ValueError(
                 f"X_val has {len(val_nodes)} nodes but y_val {len(y_val)} labels."
@@ -593,68 +430,6 @@ default="constant"
                 f"{list(unseen)}."
             )
         return val_nodes, np.searchsorted(self.classes_, y_val)
-
-    def _validation_split(self, nodes, target, seed):
-        """Hold out a stratified ``validation_fraction`` of the labelled nodes."""
-        counts = np.bincount(target)
-        stratify = target if counts.min() >= 2 else None
-        try:
-            train_index, val_index = train_test_split(
-                np.arange(len(nodes)),
-                test_size=self.validation_fraction,
-                random_state=seed % (2**32),
-                stratify=stratify,
-            )
-        except ValueError as exc:
-            raise ValueError(
-                f"Cannot hold out validation_fraction={self.validation_fraction} of "
-                f"{len(nodes)} labelled nodes for early stopping: {exc} Pass X_val "
-                "and y_val, or label more nodes."
-            ) from exc
-        return (
-            nodes[train_index],
-            target[train_index],
-            nodes[val_index],
-            target[val_index],
-        )
-
-    def _build_module(
-        self, adjacency, features, hidden_layer_sizes, seed, device, dtype
-    ):
-        adjacency = _to_torch_sparse(adjacency, torch.float64, device)
-        # Normalised once, in double precision, then kept on the device.
-        adjacency = normalize_adjacency(adjacency).to(dtype)
-        if features is not None:
-            features = (
-                _to_torch_sparse(features, dtype, device)
-                if sp.issparse(features)
-                else to_tensor(features, dtype, device)
-            )
-        # Building layers draws a default initialisation from torch's global
-        # generator; fork it so that fitting leaves the user's random state be.
-        with torch.random.fork_rng(devices=[]):
-            module = GraphConvolutionalNetwork(
-                adjacency,
-                features,
-                hidden_layer_sizes,
-                len(self.classes_),
-                activation=self.activation,
-                dropout=self.dropout,
-            )
-        module.reset_parameters(make_generator(seed))
-        return module.to(device=device, dtype=dtype)
-
-    def _rebuild_module(self):
-        """A network of the fitted shape on the CPU, for ``sklearn_deep.load``.
-
-        Its weights are placeholders that ``load`` overwrites with the saved ones.
-        """
-        adjacency, features = self._checked_graph()
-        hidden_layer_sizes = check_hidden_layer_sizes(self.hidden_layer_sizes)
-        cpu, dtype = torch.device("cpu"), TORCH_DTYPES[self.dtype]
-        return self._build_module(
-            adjacency, features, hidden_layer_sizes, 0, cpu, dtype
-        )
 
     # ------------------------------------------------------------- prediction
     @torch.inference_mode()
@@ -743,54 +518,3 @@ default="constant"
         tags.input_tags.two_d_array = True
         tags.input_tags.allow_nan = False
         return tags
-
-
-def _checked_node_indices(X, n_nodes, name):
-    """The single column of ``X`` as int64 node indices in ``0 .. n_nodes - 1``."""
-    if X.ndim != 2 or X.shape[1] != 1:
-        raise ValueError(
-            f"{name} must hold one node index per row, shape (n_samples,) or "
-            f"(n_samples, 1); got shape {X.shape}."
-        )
-    if not np.issubdtype(X.dtype, np.integer):
-        raise TypeError(
-            f"{name} must hold integer node indices (rows of adjacency), got "
-            f"dtype {X.dtype}."
-        )
-    nodes = X[:, 0].astype(np.int64)
-    if nodes.size and (nodes.min() < 0 or nodes.max() >= n_nodes):
-        bad = nodes[(nodes < 0) | (nodes >= n_nodes)]
-        raise ValueError(
-            f"{name} holds node indices outside 0..{n_nodes - 1} (the graph has "
-            f"{n_nodes} nodes): {bad[:5].tolist()}."
-        )
-    return nodes
-
-
-def _checked_labels(y):
-    check_classification_targets(y)
-    target_type = type_of_target(y)
-    if target_type not in ("binary", "multiclass"):
-        raise ValueError(
-            f"GCNClassifier takes one class label per node; got a {target_type} target."
-        )
-    return y
-
-
-def _to_torch_sparse(matrix, dtype, device):
-    coo = sp.coo_matrix(matrix)
-    indices = np.vstack([coo.row, coo.col]).astype(np.int64)
-    return torch.sparse_coo_tensor(
-        torch.as_tensor(indices, device=device),
-        torch.as_tensor(coo.data, dtype=dtype, device=device),
-        coo.shape,
-    ).coalesce()
-
-
-def _negative_loss_on(nodes, target):
-    """The validation score for early stopping: minus the cross-entropy."""
-
-    def score(module):
-        return -float(F.cross_entropy(module(nodes), target))
-
-    return score

@@ -8,36 +8,28 @@ import torch
 from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils.validation import check_array, check_is_fitted
 
-from sklearn_deep._training import LOSSES
-from sklearn_deep._training._callbacks import CallbackSupportMixin, EpochCallbacks
-from sklearn_deep.neural_network._base import (
-    BaseNeuralNetwork,
-    _forward,
-    _rows,
-    _validate_float_data,
+from sklearn_deep._training import LOSSES, Batches
+from sklearn_deep.base import (
+    DeepEstimator,
+    FitData,
+    TabularMixin,
+    forward_rows,
+    store_parameters,
+)
+from sklearn_deep.neural_network._network_parameters import (
+    NETWORK_PARAMETER_CONSTRAINTS,
 )
 from sklearn_deep.nn import ACTIVATIONS, NOISE_TYPES, AutoencoderNetwork
-from sklearn_deep.utils._fitting import check_hidden_layer_sizes, fit_or_restore
-from sklearn_deep.utils._sklearn_compat import (
-    Interval,
-    StrOptions,
-    _fit_context,
-)
-from sklearn_deep.utils._torch import (
-    TORCH_DTYPES,
-    resolve_device,
-    to_tensor,
-)
+from sklearn_deep.utils._fitting import check_hidden_layer_sizes
+from sklearn_deep.utils._sklearn_compat import Interval, StrOptions, _fit_context
+from sklearn_deep.utils._torch import to_tensor
 
 # The output activations and the training loss that matches each.
 _OUTPUT_LOSSES = {"identity": "squared_error", "logistic": "binary_cross_entropy"}
 
 
 class Autoencoder(
-    CallbackSupportMixin,
-    ClassNamePrefixFeaturesOutMixin,
-    TransformerMixin,
-    BaseNeuralNetwork,
+    ClassNamePrefixFeaturesOutMixin, TransformerMixin, TabularMixin, DeepEstimator
 ):
     """Autoencoder: reduce dimension by learning to reproduce the input.
 
@@ -108,99 +100,6 @@ default="identity"
         sample averaged over the batch: pushes most code units to 0 for each
         sample (with ``code_activation="relu"`` exact zeros).
 
-    solver : {"adam", "sgd", "adagrad", "rmsprop", "lbfgs"}, default="adam"
-        The optimiser, as in :class:`~sklearn_deep.MLPClassifier`.
-
-    alpha : float, default=0.0001
-        Strength of the L2 penalty on the weights.
-
-    alpha_l1 : float, default=0.0
-        Strength of the L1 penalty on the weights.
-
-    batch_size : int or "auto", default="auto"
-        Minibatch size; "auto" means ``min(200, n_samples)``.
-
-    learning_rate : {"constant", "linear", "invscaling", "adaptive"}, \
-default="constant"
-        Learning-rate schedule, as in :class:`~sklearn_deep.MLPClassifier`.
-
-    learning_rate_init : float, default=0.001
-        The initial step size.
-
-    learning_rate_final : float, default=None
-        Final step size of the "linear" schedule; None means 1% of the initial.
-
-    decay_epochs : int, default=None
-        Length of the "linear" decay; None means ``max_iter``.
-
-    power_t : float, default=0.5
-        Exponent of the "invscaling" schedule.
-
-    max_iter : int, default=200
-        Maximum number of epochs.
-
-    shuffle : bool, default=True
-        Whether to shuffle the samples at every epoch.
-
-    random_state : int, RandomState instance or None, default=None
-        Seeds weight initialisation, shuffling, noise, dropout and the
-        validation split; torch's global seed is not touched.
-
-    tol : float, default=1e-4
-        Tolerance for the convergence and early-stopping tests.
-
-    verbose : bool or int, default=False
-        Whether to show a progress bar.
-
-    warm_start : bool, default=False
-        Whether ``fit`` continues from the weights of the previous fit.
-
-    momentum : float, default=0.9
-        Momentum of "sgd".
-
-    nesterovs_momentum : bool, default=True
-        Whether "sgd" uses Nesterov's momentum.
-
-    rho : float, default=0.9
-        Decay rate of "rmsprop".
-
-    early_stopping : bool, default=False
-        Whether to hold out ``validation_fraction`` of the rows, stop when their
-        score (minus their mean squared reconstruction error, unless
-        ``scoring``) has not improved by ``tol`` for ``n_iter_no_change``
-        epochs, and restore the weights of the best epoch.
-
-    validation_fraction : float, default=0.1
-        Share of the rows held out for early stopping.
-
-    beta_1 : float, default=0.9
-        Decay rate of Adam's first-moment estimates.
-
-    beta_2 : float, default=0.999
-        Decay rate of Adam's second-moment estimates.
-
-    epsilon : float, default=1e-8
-        Numerical-stability term of "adam", "adagrad" and "rmsprop".
-
-    n_iter_no_change : int, default=10
-        Epochs without improvement by ``tol`` before stopping.
-
-    weight_averaging : int, float or None, default=None
-        After each epoch, use the mean of the weights reached at the end of the
-        last ``weight_averaging`` epochs, or of that fraction of ``max_iter``
-        (rounded up) when a float in (0, 1] (stochastic weight averaging;
-        training goes on from each epoch's own weights). Validation, early
-        stopping and the fitted network see the mean. Each ``partial_fit`` call
-        is one epoch, so it averages nothing. None keeps each epoch's own
-        weights.
-
-    max_fun : int, default=15000
-        Maximum number of loss evaluations of "lbfgs".
-
-    scoring : callable or None, default=None
-        Validation score for early stopping, called as
-        ``scoring(estimator, X_val, None)``; None means :meth:`score`.
-
     weight_init : {"glorot_uniform", "glorot_normal", "he_uniform", \
 "he_normal", "sparse"}, default="glorot_uniform"
         Initialisation of the weights; biases start at zero.
@@ -214,11 +113,7 @@ default="constant"
     dropout : float, default=0.0
         Probability of dropping each hidden unit during training.
 
-    device : str, default="auto"
-        Where to train: "auto", "cpu", "cuda" or "cuda:N".
-
-    dtype : {"float32", "float64"}, default="float32"
-        Floating-point precision of the network.
+    {training_parameters}
 
     Attributes
     ----------
@@ -293,7 +188,7 @@ default="constant"
     """
 
     _parameter_constraints = {
-        **BaseNeuralNetwork._parameter_constraints,
+        **NETWORK_PARAMETER_CONSTRAINTS,
         "n_components": [Interval(Integral, 1, None, closed="left")],
         "code_activation": [StrOptions(set(ACTIVATIONS))],
         "output_activation": [StrOptions(set(_OUTPUT_LOSSES))],
@@ -301,6 +196,19 @@ default="constant"
         "noise": [Interval(Real, 0, None, closed="left")],
         "noise_type": [StrOptions(set(NOISE_TYPES))],
         "sparsity": [Interval(Real, 0, None, closed="left")],
+    }
+
+    _training_docs = {
+        "early_stopping": """
+            Whether to hold out ``validation_fraction`` of the rows, stop when their
+            score (minus their mean squared reconstruction error, unless
+            ``scoring``) has not improved by ``tol`` for ``n_iter_no_change``
+            epochs, and restore the weights of the best epoch.
+        """,
+        "scoring": """
+            Validation score for early stopping, called as
+            ``scoring(estimator, X_val, None)``; None means :meth:`score`.
+        """,
     }
 
     def __init__(
@@ -348,51 +256,9 @@ default="constant"
         dropout=0.0,
         device="auto",
         dtype="float32",
+        n_threads=None,
     ):
-        super().__init__(
-            hidden_layer_sizes=hidden_layer_sizes,
-            activation=activation,
-            solver=solver,
-            alpha=alpha,
-            alpha_l1=alpha_l1,
-            batch_size=batch_size,
-            learning_rate=learning_rate,
-            learning_rate_init=learning_rate_init,
-            learning_rate_final=learning_rate_final,
-            decay_epochs=decay_epochs,
-            power_t=power_t,
-            max_iter=max_iter,
-            shuffle=shuffle,
-            random_state=random_state,
-            tol=tol,
-            verbose=verbose,
-            warm_start=warm_start,
-            momentum=momentum,
-            nesterovs_momentum=nesterovs_momentum,
-            rho=rho,
-            early_stopping=early_stopping,
-            validation_fraction=validation_fraction,
-            beta_1=beta_1,
-            beta_2=beta_2,
-            epsilon=epsilon,
-            n_iter_no_change=n_iter_no_change,
-            weight_averaging=weight_averaging,
-            max_fun=max_fun,
-            scoring=scoring,
-            weight_init=weight_init,
-            sparse_init_density=sparse_init_density,
-            batch_norm=batch_norm,
-            dropout=dropout,
-            device=device,
-            dtype=dtype,
-        )
-        self.n_components = n_components
-        self.code_activation = code_activation
-        self.output_activation = output_activation
-        self.tied_weights = tied_weights
-        self.noise = noise
-        self.noise_type = noise_type
-        self.sparsity = sparsity
+        store_parameters(self, locals())
 
     # ------------------------------------------------------------- public API
     @_fit_context(prefer_skip_nested_validation=True)
@@ -411,7 +277,7 @@ default="constant"
         self : object
             The fitted estimator.
         """
-        return fit_or_restore(self, self._fit_unsafe, X, False)
+        return self._fit(X)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y=None):
@@ -429,7 +295,7 @@ default="constant"
         self : object
             The updated estimator.
         """
-        return fit_or_restore(self, self._fit_unsafe, X, True)
+        return self._fit(X, incremental=True)
 
     def transform(self, X):
         """Encode X: the codes of its rows.
@@ -445,7 +311,7 @@ default="constant"
             The codes.
         """
         X = self._validated_input(X)
-        return self._in_blocks(self.module_.encode, X, self._n_features_out)
+        return self._predict_in_blocks(self.module_.encode, X, self._n_features_out)
 
     def inverse_transform(self, X):
         """Decode codes back to the input space.
@@ -467,7 +333,7 @@ default="constant"
                 f"X has {codes.shape[1]} features (code units), but "
                 f"{type(self).__name__} has codes of {self._n_features_out}."
             )
-        return self._in_blocks(
+        return self._predict_in_blocks(
             lambda code: self._activate(self.module_.decode(code)),
             codes,
             self.n_features_in_,
@@ -498,64 +364,47 @@ default="constant"
         return self.encoder_layer_sizes_[-1]
 
     # ---------------------------------------------------------------- fitting
-    def _fit_unsafe(self, X, incremental):
-        hidden_layer_sizes = check_hidden_layer_sizes(self.hidden_layer_sizes)
-        device = resolve_device(self.device)
-        dtype = TORCH_DTYPES[self.dtype]
-        continuing = self._continues(incremental)
-        X = _validate_float_data(
-            self, X, accept_sparse=["csr", "csc"], reset=not continuing
-        )
+    def _validate_fit_data(self, X, y, fit):
+        check_hidden_layer_sizes(self.hidden_layer_sizes)
+        X = self._validate_float_data(X, reset=not fit.continuing)
         self._check_training_data(X)
-        n_samples = X.shape[0]
-        seed, early_stopping, config, module, state = self._start_training(
-            n_samples,
-            incremental,
-            continuing,
-            device,
-            lambda seed: self._build_module(hidden_layer_sizes, seed, device, dtype),
-        )
+        self._check_batch_norm_samples(X.shape[0])
+        return FitData(X.shape[0], X=X, y=None)
 
-        train_index, validation_score = None, None
-        if early_stopping:
-            train_index, val_index = self._held_out_split(n_samples, seed)
-            validation_score = self._validation_score(X[val_index], device, dtype)
-        X_train = _rows(X, train_index)
+    def _prepare_encoding(self, data, train_rows, fit):
+        X_train = data.X if train_rows is None else data.X[train_rows]
         if sp.issparse(X_train):
             X_train = sp.csr_matrix(X_train)
-        inputs = self._input_tensor(X_train, device, dtype)
+        data.extra["inputs"] = self._input_tensor(X_train, fit.device, fit.dtype)
+        if not fit.continuing:
+            # Set before training: callbacks transform with each epoch's network.
+            hidden_layer_sizes = check_hidden_layer_sizes(self.hidden_layer_sizes)
+            self.encoder_layer_sizes_ = [*hidden_layer_sizes, self.n_components]
+
+    def _make_batches(self, data, train_rows, config, fit):
         # The target of each row is the row itself: the batches carry row
         # indices and the loss looks the clean rows up, so that sparse data is
         # made dense one batch at a time and noise never reaches the target.
-        indices = torch.arange(X_train.shape[0], device=device)
-        batches = self._batches(inputs, indices, None, config, dtype)
-        loss = _reconstruction_loss(
-            _row_lookup(inputs, dtype, device),
+        inputs = data.extra["inputs"]
+        indices = torch.arange(inputs.shape[0], device=fit.device)
+        return Batches(
+            inputs,
+            indices,
+            None,
+            config.batch_size,
+            shuffle=self.shuffle and self.solver != "lbfgs",
+            dtype=fit.dtype,
+        )
+
+    def _loss_function(self, data, fit):
+        return _reconstruction_loss(
+            _row_lookup(data.extra["inputs"], fit.dtype, fit.device),
             LOSSES[_OUTPUT_LOSSES[self.output_activation]],
             self.sparsity,
         )
-        if not continuing:
-            # Set before training: callbacks transform with each epoch's network.
-            self.encoder_layer_sizes_ = [*hidden_layer_sizes, self.n_components]
-        # Each epoch is a task for scikit-learn's callbacks (set_callbacks).
-        callbacks = EpochCallbacks.start(
-            self, X, None, max_epochs=1 if incremental else self.max_iter
-        )
-        state = self._train(
-            module,
-            loss,
-            batches,
-            config,
-            state,
-            incremental,
-            validation_score,
-            callbacks=callbacks,
-        )
-        self._store_training(module, state, early_stopping)
-        self.reconstruction_error_ = self._mean_squared_error(X)
-        if callbacks is not None:
-            callbacks.close()
-        return self
+
+    def _after_fit(self, data):
+        self.reconstruction_error_ = self._mean_squared_error(data.X)
 
     def _check_training_data(self, X):
         n_features = X.shape[1]
@@ -581,44 +430,41 @@ default="constant"
                     "output_activation='identity'."
                 )
 
-    def _build_module(self, hidden_layer_sizes, seed, device, dtype):
-        module = self._initialised(
-            lambda: AutoencoderNetwork(
-                self.n_features_in_,
-                hidden_layer_sizes,
-                self.n_components,
-                activation=self.activation,
-                code_activation=self.code_activation,
-                tied_weights=self.tied_weights,
-                noise_type=self.noise_type,
-                noise=self.noise,
-                dropout=self.dropout,
-                batch_norm=self.batch_norm,
-            ),
-            seed,
+    def _build_module(self, device, dtype, generator):
+        module = AutoencoderNetwork(
+            self.n_features_in_,
+            check_hidden_layer_sizes(self.hidden_layer_sizes),
+            self.n_components,
+            activation=self.activation,
+            code_activation=self.code_activation,
+            tied_weights=self.tied_weights,
+            noise_type=self.noise_type,
+            noise=self.noise,
+            dropout=self.dropout,
+            batch_norm=self.batch_norm,
+        )
+        module.reset_parameters(
+            self.weight_init, generator, sparse_density=self.sparse_init_density
         )
         return module.to(device=device, dtype=dtype)
 
-    def _validation_score(self, X_val, device, dtype):
+    def _validation_score(self, data, validation_rows, fit):
         """``score(module)`` on the held-out rows for early stopping."""
+        X_val = data.X[validation_rows]
         if self.scoring is not None:
-            return self._scoring_on(X_val, None)
-        X_val_tensor = self._input_tensor(X_val, device, dtype)
+            return self._user_scoring(X_val, None)
+        X_val_tensor = self._input_tensor(X_val, fit.device, fit.dtype)
         dense = X_val.toarray() if sp.issparse(X_val) else X_val
-        target = to_tensor(dense, dtype, device)
+        target = to_tensor(dense, fit.dtype, fit.device)
 
         def score(module):
-            reconstruction, _ = _forward(module, X_val_tensor)
+            reconstruction, _ = forward_rows(module, X_val_tensor)
             error = (self._activate(reconstruction) - target).square().mean()
             return -float(error)
 
         return score
 
     # ------------------------------------------------------------- prediction
-    def _validated_input(self, X):
-        check_is_fitted(self)
-        return _validate_float_data(self, X, accept_sparse=["csr", "csc"], reset=False)
-
     def _activate(self, reconstruction):
         if self.output_activation == "logistic":
             return torch.sigmoid(reconstruction)
@@ -631,7 +477,7 @@ default="constant"
             reconstruction, _ = self.module_(rows)
             return (self._activate(reconstruction) - rows).square().sum(dim=1)
 
-        per_row = self._in_blocks(squared_errors, X, 1)
+        per_row = self._predict_in_blocks(squared_errors, X, 1)
         return float(per_row.sum() / max(1, X.shape[0] * X.shape[1]))
 
     def __sklearn_tags__(self):

@@ -83,118 +83,6 @@ MLP_DOC_TEMPLATE = """{intro}
 default="relu"
         Activation of the hidden layers; "leaky_relu" has slope 0.01 below 0.
 
-    solver : {{"adam", "sgd", "adagrad", "rmsprop", "lbfgs"}}, default="adam"
-        The optimiser. "sgd" uses ``momentum`` and ``nesterovs_momentum``;
-        "rmsprop" averages squared gradients with decay ``rho``; "adam" uses
-        ``beta_1``, ``beta_2`` and ``epsilon``; "lbfgs" is full-batch L-BFGS
-        with a strong-Wolfe line search, good for small data sets.
-
-    alpha : float, default=0.0001
-        Strength of the L2 penalty on the weights (not the biases), scaled by
-        ``1 / batch_size`` as in scikit-learn.
-
-    alpha_l1 : float, default=0.0
-        Strength of the L1 penalty on the weights (not the biases), scaled like
-        ``alpha``. Drives the weights of irrelevant inputs towards zero.
-
-    batch_size : int or "auto", default="auto"
-        Minibatch size; "auto" means ``min(200, n_samples)``. Ignored by "lbfgs".
-
-    learning_rate : {{"constant", "linear", "invscaling", "adaptive"}}, \
-default="constant"
-        Learning-rate schedule, applied to every solver but "lbfgs":
-
-        - "constant": ``learning_rate_init`` throughout.
-        - "linear": ``eta_t = (1 - t/tau) eta_0 + (t/tau) eta_tau`` at epoch
-          ``t < tau``, then ``eta_tau``, with ``tau = decay_epochs`` and
-          ``eta_tau = learning_rate_final``. A fit whose schedule has decayed
-          to its end (``tau`` epochs run) is finished by design: reaching
-          ``max_iter`` then raises no ``ConvergenceWarning``.
-        - "invscaling": ``eta_0 / (t_ + 1) ** power_t``, ``t_`` the number of
-          samples seen, as in scikit-learn.
-        - "adaptive": ``eta_0`` until the loss (or validation score) has not
-          improved by ``tol`` for ``n_iter_no_change`` epochs, then divided by
-          5; training stops once it falls below 1e-6.
-
-    learning_rate_init : float, default=0.001
-        The initial step size ``eta_0``.
-
-    learning_rate_final : float, default=None
-        ``eta_tau`` of the "linear" schedule; None means ``eta_0 / 100``.
-
-    decay_epochs : int, default=None
-        ``tau`` of the "linear" schedule; None means ``max_iter``.
-
-    power_t : float, default=0.5
-        Exponent of the "invscaling" schedule.
-
-    max_iter : int, default=200
-        Maximum number of epochs (iterations of L-BFGS for "lbfgs").
-
-    shuffle : bool, default=True
-        Whether to shuffle the samples at every epoch.
-
-    random_state : int, RandomState instance or None, default=None
-        Seeds weight initialisation, shuffling, dropout and the validation split.
-        Pass an int for reproducible results; torch's global seed is not touched.
-
-    tol : float, default=1e-4
-        Tolerance for the convergence and early-stopping tests.
-
-    verbose : bool or int, default=False
-        Whether to show a progress bar with the loss and validation score.
-
-    warm_start : bool, default=False
-        Whether ``fit`` continues from the weights of the previous fit.
-
-    momentum : float, default=0.9
-        Momentum of "sgd", between 0 and 1.
-
-    nesterovs_momentum : bool, default=True
-        Whether "sgd" uses Nesterov's momentum.
-
-    rho : float, default=0.9
-        Decay rate of the average of squared gradients of "rmsprop".
-
-    early_stopping : bool, default=False
-        Whether to hold out ``validation_fraction`` of the data, stop when its
-        score has not improved by ``tol`` for ``n_iter_no_change`` epochs, and
-        restore the weights of the best epoch.
-
-    validation_fraction : float, default=0.1
-        Share of the training data held out for early stopping.
-
-    beta_1 : float, default=0.9
-        Decay rate of Adam's first-moment estimates.
-
-    beta_2 : float, default=0.999
-        Decay rate of Adam's second-moment estimates.
-
-    epsilon : float, default=1e-8
-        Numerical-stability term of "adam", "adagrad" and "rmsprop".
-
-    n_iter_no_change : int, default=10
-        Epochs without improvement by ``tol`` before stopping (or, with
-        "adaptive", before dividing the learning rate).
-
-    weight_averaging : int, float or None, default=None
-        After each epoch, use the mean of the weights reached at the end of the
-        last ``weight_averaging`` epochs, or of that fraction of ``max_iter``
-        (rounded up) when a float in (0, 1] (stochastic weight averaging;
-        training goes on from each epoch's own weights). Validation, early
-        stopping and the fitted network see the mean. The two phases of
-        ``freeze_init_epochs`` average their own epochs. Each ``partial_fit``
-        call is one epoch, so it averages nothing. None keeps each epoch's own
-        weights.
-
-    max_fun : int, default=15000
-        Maximum number of loss evaluations of "lbfgs".
-
-    scoring : str, callable or None, default=None
-        Validation score for early stopping, as for
-        :func:`sklearn.metrics.check_scoring`; None means the estimator's
-        ``score`` (accuracy or R^2).
-
     weight_init : {{"glorot_uniform", "glorot_normal", "he_uniform", \
 "he_normal", "sparse"}}, default="glorot_uniform"
         Initialisation of the weights; biases start at zero. "glorot_uniform"
@@ -229,14 +117,10 @@ default="constant"
         remaining ``max_iter - freeze_init_epochs`` epochs as a new run (a new
         optimiser state; early stopping restores the best epoch of that run).
         Frozen layers have a gradient norm of 0 in ``gradient_norms_``. Not used
-        by ``partial_fit``.
+        by ``partial_fit``. With ``weight_averaging``, the two phases average
+        their own epochs.
 {class_weight}
-    device : str, default="auto"
-        Where to train: "auto" (CUDA when available, else the CPU), "cpu",
-        "cuda" or "cuda:N".
-
-    dtype : {{"float32", "float64"}}, default="float32"
-        Floating-point precision of the network and of the computations.
+    {{training_parameters}}
 
     Attributes
     ----------

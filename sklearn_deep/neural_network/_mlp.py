@@ -9,6 +9,7 @@ from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import column_or_1d
 
+from sklearn_deep.base import store_parameters
 from sklearn_deep.neural_network._base import BaseMultilayerPerceptron
 from sklearn_deep.neural_network._docs import mlp_docstring
 from sklearn_deep.utils._sklearn_compat import (
@@ -19,6 +20,8 @@ from sklearn_deep.utils._sklearn_compat import (
 
 
 class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
+    __doc__ = mlp_docstring("classifier")
+
     _parameter_constraints = {
         **BaseMultilayerPerceptron._parameter_constraints,
         "class_weight": [dict, StrOptions({"balanced"}), None],
@@ -65,47 +68,9 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
         class_weight=None,
         device="auto",
         dtype="float32",
+        n_threads=None,
     ):
-        super().__init__(
-            hidden_layer_sizes=hidden_layer_sizes,
-            activation=activation,
-            solver=solver,
-            alpha=alpha,
-            alpha_l1=alpha_l1,
-            batch_size=batch_size,
-            learning_rate=learning_rate,
-            learning_rate_init=learning_rate_init,
-            learning_rate_final=learning_rate_final,
-            decay_epochs=decay_epochs,
-            power_t=power_t,
-            max_iter=max_iter,
-            shuffle=shuffle,
-            random_state=random_state,
-            tol=tol,
-            verbose=verbose,
-            warm_start=warm_start,
-            momentum=momentum,
-            nesterovs_momentum=nesterovs_momentum,
-            rho=rho,
-            early_stopping=early_stopping,
-            validation_fraction=validation_fraction,
-            beta_1=beta_1,
-            beta_2=beta_2,
-            epsilon=epsilon,
-            n_iter_no_change=n_iter_no_change,
-            weight_averaging=weight_averaging,
-            max_fun=max_fun,
-            scoring=scoring,
-            weight_init=weight_init,
-            sparse_init_density=sparse_init_density,
-            batch_norm=batch_norm,
-            dropout=dropout,
-            device=device,
-            dtype=dtype,
-        )
-        self.init = init
-        self.freeze_init_epochs = freeze_init_epochs
-        self.class_weight = class_weight
+        store_parameters(self, locals())
 
     # ------------------------------------------------------------- public API
     @_fit_context(prefer_skip_nested_validation=True)
@@ -313,6 +278,8 @@ def _check_labels_in_classes(y, classes):
 
 
 class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
+    __doc__ = mlp_docstring("regressor")
+
     _parameter_constraints = {
         **BaseMultilayerPerceptron._parameter_constraints,
         "loss": [StrOptions({"squared_error", "poisson"})],
@@ -359,47 +326,9 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
         freeze_init_epochs=0,
         device="auto",
         dtype="float32",
+        n_threads=None,
     ):
-        super().__init__(
-            hidden_layer_sizes=hidden_layer_sizes,
-            activation=activation,
-            solver=solver,
-            alpha=alpha,
-            alpha_l1=alpha_l1,
-            batch_size=batch_size,
-            learning_rate=learning_rate,
-            learning_rate_init=learning_rate_init,
-            learning_rate_final=learning_rate_final,
-            decay_epochs=decay_epochs,
-            power_t=power_t,
-            max_iter=max_iter,
-            shuffle=shuffle,
-            random_state=random_state,
-            tol=tol,
-            verbose=verbose,
-            warm_start=warm_start,
-            momentum=momentum,
-            nesterovs_momentum=nesterovs_momentum,
-            rho=rho,
-            early_stopping=early_stopping,
-            validation_fraction=validation_fraction,
-            beta_1=beta_1,
-            beta_2=beta_2,
-            epsilon=epsilon,
-            n_iter_no_change=n_iter_no_change,
-            weight_averaging=weight_averaging,
-            max_fun=max_fun,
-            scoring=scoring,
-            weight_init=weight_init,
-            sparse_init_density=sparse_init_density,
-            batch_norm=batch_norm,
-            dropout=dropout,
-            device=device,
-            dtype=dtype,
-        )
-        self.init = init
-        self.freeze_init_epochs = freeze_init_epochs
-        self.loss = loss
+        store_parameters(self, locals())
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
@@ -490,7 +419,3 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
         tags.target_tags.multi_output = True
         tags.target_tags.single_output = True
         return tags
-
-
-MLPClassifier.__doc__ = mlp_docstring("classifier")
-MLPRegressor.__doc__ = mlp_docstring("regressor")

@@ -1,0 +1,446 @@
+"""The estimator base every family of sklearn_deep stands on.
+
+``DeepEstimator`` holds the fit template once: rollback on failure, device,
+dtype and seed, the validation split (one rule), the training config, the
+thread budget, scikit-learn's callbacks, the engine call, the fitted
+attributes, the rebuilding of the network for ``sklearn_deep.load`` and
+prediction in fixed-size blocks. A family fills in named hooks:
+
+``_validate_fit_data(X, y, fit, **fit_params) -> FitData``
+    validate and encode X and y (and set what they teach: ``classes_``...);
+``_prepare_encoding(data, train_rows, fit)``
+    learn what encoding needs from the training rows (vocabularies); optional;
+``_build_module(device, dtype, generator)``
+    the network, from the fitted attributes; its weights drawn from
+    ``generator`` (torch's global generator is forked and seeded around it);
+``_make_batches(data, train_rows, config, fit)``
+    the engine's ``Batches`` over the training rows (None: all rows);
+``_loss_function(data, fit)``
+    ``loss(output, target, sample_weight)``;
+``_validation_score(data, validation_rows, fit)``
+    ``score(module)`` on the held-out rows, higher is better;
+``_after_fit(data)``
+    fitted attributes beyond the training ones; optional.
+
+``TabularMixin`` adds what estimators of 2-D float X share: validation straight
+to the network's dtype (sparse input kept sparse) and prediction in blocks.
+See the developer guide (``docs/developers.rst``) for the recipe of a new
+estimator.
+"""
+
+import copy
+import inspect
+from abc import ABCMeta, abstractmethod
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+from sklearn.base import BaseEstimator
+from sklearn.metrics import check_scoring
+from sklearn.model_selection import train_test_split
+from sklearn.utils.validation import check_is_fitted
+
+from sklearn_deep._training import TrainingConfig, train
+from sklearn_deep._training._callbacks import CallbackSupportMixin, EpochCallbacks
+from sklearn_deep._training._parameters import (
+    TRAINING_PARAMETERS,
+    training_constraints,
+    training_docs,
+)
+from sklearn_deep.utils._fitting import fit_or_restore
+from sklearn_deep.utils._pickling import HostPicklingMixin
+from sklearn_deep.utils._sklearn_compat import validate_data
+from sklearn_deep.utils._torch import (
+    TORCH_DTYPES,
+    make_generator,
+    predict_in_blocks,
+    resolve_device,
+    seed_from_random_state,
+    to_tensor,
+)
+
+# The line of a family's docstring that the table's paragraphs replace.
+TRAINING_PARAMETERS_MARKER = "    {training_parameters}\n"
+
+
+def store_parameters(estimator, arguments):
+    """Store ``__init__``'s ``arguments`` (its ``locals()``) as they are.
+
+    scikit-learn's rule: ``__init__`` sets one attribute per parameter and does
+    nothing else; this does exactly that for every parameter of the signature.
+    """
+    for name in type(estimator)._get_param_names():
+        setattr(estimator, name, arguments[name])
+
+
+@dataclass
+class FitPlan:
+    """What the base decided for one fit, handed to every hook."""
+
+    device: torch.device
+    dtype: torch.dtype
+    seed: int
+    incremental: bool
+    continuing: bool
+    early_stopping: bool
+
+
+@dataclass
+class FitData:
+    """A family's validated training data, as its hooks need it.
+
+    ``X`` and ``y`` are what scikit-learn's callbacks and a user's ``scoring``
+    see; ``stratify`` (labels or None) is what the validation split keeps in
+    proportion; ``validation`` holds explicit validation data (e.g. ``X_val``),
+    in which case nothing is held out. ``extra`` is the family's own.
+    """
+
+    n_samples: int
+    X: object = None
+    y: object = None
+    sample_weight: np.ndarray | None = None
+    stratify: np.ndarray | None = None
+    validation: object = None
+    callback_metadata: dict | None = None
+    extra: dict = field(default_factory=dict)
+
+
+def held_out_split(n_samples, fraction, seed, stratify=None):
+    """Indices of the training rows and of the ``fraction`` held out.
+
+    The one rule of every estimator: the split keeps the classes of
+    ``stratify`` in proportion whenever every class has two rows and the
+    held-out part has room for each class; otherwise it is a plain random
+    split. At least two rows must be held out (scikit-learn's rule) and one
+    left to train on.
+    """
+    index = np.arange(n_samples)
+    n_validation = int(np.ceil(fraction * n_samples))
+    if stratify is not None:
+        _, counts = np.unique(stratify, return_counts=True)
+        if (
+            counts.min() < 2
+            or n_validation < len(counts)
+            or n_samples - n_validation < len(counts)
+        ):
+            stratify = None
+    if n_validation < 2 or n_validation >= n_samples:
+        raise ValueError(
+            "The validation set is too small. Increase 'validation_fraction' "
+            f"or the size of your dataset (validation_fraction={fraction} of "
+            f"{n_samples} samples)."
+        )
+    return train_test_split(
+        index, test_size=fraction, random_state=seed % (2**32), stratify=stratify
+    )
+
+
+class DeepEstimator(
+    CallbackSupportMixin, HostPicklingMixin, BaseEstimator, metaclass=ABCMeta
+):
+    """Base of every estimator of sklearn_deep; not for direct use.
+
+    With a scikit-learn that has ``sklearn.callback``, ``set_callbacks`` takes
+    its callbacks; each epoch is a task of the fit.
+    """
+
+    # Paragraphs of the parameter table the family words differently.
+    _training_docs = {}
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        # The table's constraints for the training parameters the class takes;
+        # the family's own entries (e.g. a narrower "solver") win.
+        cls._parameter_constraints = {
+            **training_constraints(cls._training_parameter_names()),
+            **getattr(cls, "_parameter_constraints", {}),
+        }
+        doc = cls.__dict__.get("__doc__")
+        if doc and TRAINING_PARAMETERS_MARKER in doc:
+            cls.__doc__ = doc.replace(
+                TRAINING_PARAMETERS_MARKER, cls._training_parameter_docs() + "\n"
+            )
+
+    @classmethod
+    def _training_parameter_names(cls):
+        """The parameters of ``__init__`` from the parameter table, in order."""
+        if cls.__init__ is object.__init__:
+            return []
+        names = inspect.signature(cls.__init__).parameters
+        return [name for name in names if name in TRAINING_PARAMETERS]
+
+    @classmethod
+    def _training_parameter_docs(cls):
+        signature = inspect.signature(cls.__init__)
+        names = cls._training_parameter_names()
+        defaults = {name: signature.parameters[name].default for name in names}
+        return training_docs(names, defaults=defaults, docs=cls._training_docs)
+
+    # ------------------------------------------------------------------ hooks
+    @abstractmethod
+    def _validate_fit_data(self, X, y, fit, **fit_params):
+        """Validate and encode the training data; return a ``FitData``."""
+
+    def _prepare_encoding(self, data, train_rows, fit):
+        """Learn what encoding the inputs needs from the training rows."""
+
+    @abstractmethod
+    def _build_module(self, device, dtype, generator):
+        """The network of this estimator, its weights drawn from ``generator``."""
+
+    @abstractmethod
+    def _make_batches(self, data, train_rows, config, fit):
+        """The training minibatches (``Batches``) over ``train_rows``."""
+
+    @abstractmethod
+    def _loss_function(self, data, fit):
+        """``loss(output, target, sample_weight) -> scalar tensor``."""
+
+    @abstractmethod
+    def _validation_score(self, data, validation_rows, fit):
+        """``score(module) -> float`` on the held-out data; higher is better."""
+
+    def _after_fit(self, data):
+        """Set fitted attributes beyond the training ones."""
+
+    def _config_overrides(self, data, n_train):
+        """Config values the family decides from the data (e.g. batch size)."""
+        return {"batch_size": self._resolved_batch_size(data.n_samples)}
+
+    # ------------------------------------------------------------ the template
+    def _fit(self, X, y=None, *, incremental=False, **fit_params):
+        """Fit (or go on fitting) ``self``; a failure leaves it as it was."""
+        return fit_or_restore(self, self._fit_template, X, y, incremental, fit_params)
+
+    def _fit_template(self, X, y, incremental, fit_params):
+        fit = FitPlan(
+            device=resolve_device(self.device),
+            dtype=TORCH_DTYPES[getattr(self, "dtype", "float32")],
+            seed=0,
+            incremental=incremental,
+            continuing=self._continues(incremental),
+            early_stopping=self.early_stopping and not incremental,
+        )
+        data = self._validate_fit_data(X, y, fit, **fit_params)
+        fit.seed = seed_from_random_state(self.random_state)
+        train_rows = validation_rows = None
+        if fit.early_stopping and data.validation is None:
+            train_rows, validation_rows = held_out_split(
+                data.n_samples, self.validation_fraction, fit.seed, data.stratify
+            )
+        self._prepare_encoding(data, train_rows, fit)
+        n_train = data.n_samples if train_rows is None else len(train_rows)
+        config = TrainingConfig.from_params(
+            {
+                name: getattr(self, name)
+                for name in self._training_parameter_names()
+                if TRAINING_PARAMETERS[name].in_config
+            },
+            early_stopping=fit.early_stopping,
+            seed=fit.seed,
+            device=fit.device,
+            verbose=int(self.verbose),
+            **self._config_overrides(data, n_train),
+        )
+        module, state = self._module_and_state(fit)
+        batches = self._make_batches(data, train_rows, config, fit)
+        loss = self._loss_function(data, fit)
+        score = (
+            self._validation_score(data, validation_rows, fit)
+            if fit.early_stopping
+            else None
+        )
+        max_epochs = 1 if incremental else self.max_iter
+        callbacks = EpochCallbacks.start(
+            self,
+            data.X,
+            data.y,
+            max_epochs=max_epochs,
+            metadata=data.callback_metadata,
+        )
+        state = self._train(module, loss, batches, config, state, fit, score, callbacks)
+        self.module_ = module
+        if self._continuable():
+            self._training_state = state
+        for name, value in state.fitted_attributes(fit.early_stopping).items():
+            setattr(self, name, value)
+        self._after_fit(data)
+        if callbacks is not None:
+            callbacks.close()
+        return self
+
+    def _train(
+        self, module, loss, batches, config, state, fit, score, callbacks, epochs=None
+    ):
+        """Run the engine; a family may split training into phases here."""
+        if epochs is None:
+            epochs = 1 if fit.incremental else self.max_iter
+        return train(
+            module,
+            loss,
+            batches,
+            config,
+            state=state,
+            max_epochs=epochs,
+            validation_score=score,
+            warn_on_max_iter=not fit.incremental,
+            description=type(self).__name__,
+            callbacks=callbacks,
+            n_threads=self.n_threads,
+        )
+
+    # ------------------------------------------------------- steps of the fit
+    @classmethod
+    def _continuable(cls):
+        """Whether fits of this class can go on (``warm_start``/``partial_fit``)."""
+        return "warm_start" in cls._get_param_names() or hasattr(cls, "partial_fit")
+
+    def _continues(self, incremental):
+        """Whether this fit goes on from the fitted network."""
+        return (
+            self._continuable()
+            and hasattr(self, "module_")
+            and hasattr(self, "_training_state")
+            and (incremental or getattr(self, "warm_start", False))
+        )
+
+    def _module_and_state(self, fit):
+        """The network to train and the engine state to go on from.
+
+        A continued fit trains a copy of the fitted network, so that a failure
+        leaves ``module_`` as it was.
+        """
+        if not fit.continuing:
+            return self._new_module(fit.seed, fit.device, fit.dtype), None
+        module = copy.deepcopy(self.module_)
+        state = copy.deepcopy(self._training_state)
+        if not fit.incremental:
+            # A warm-started fit is a new run from the current weights.
+            restart(state)
+        return module, state
+
+    def _new_module(self, seed, device, dtype):
+        """``_build_module`` under torch's forked and seeded global generator.
+
+        torch's layers draw a default initialisation from the global generator
+        when built; forking it leaves the user's random state as it was, and
+        seeding the fork makes a network that keeps that draw repeatable.
+        """
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            module = self._build_module(device, dtype, make_generator(seed))
+        return module.to(device=device)
+
+    def _rebuild_module(self):
+        """A network of the fitted shape on the CPU, for ``sklearn_deep.load``.
+
+        Its weights are placeholders that ``load`` overwrites with the saved
+        ones.
+        """
+        dtype = TORCH_DTYPES[getattr(self, "dtype", "float32")]
+        return self._new_module(0, torch.device("cpu"), dtype)
+
+    def _resolved_batch_size(self, n_samples):
+        """``batch_size`` for ``n_samples``: "auto" is ``min(200, n_samples)``."""
+        if getattr(self, "solver", None) == "lbfgs":
+            return n_samples
+        if self.batch_size == "auto":
+            return min(200, n_samples)
+        return self.batch_size
+
+    def _user_scoring(self, X_val, y_val, **score_params):
+        """The user's ``scoring`` as ``score(module)`` on held-out data."""
+        scorer = check_scoring(self, self.scoring)
+
+        def score(module):
+            # The scorer needs an estimator: a shallow copy holding the
+            # network being trained answers for it.
+            view = copy.copy(self)
+            view.module_ = module
+            return scorer(view, X_val, y_val, **score_params)
+
+        return score
+
+
+def restart(state):
+    """Make ``state`` start a new run from the current weights.
+
+    The optimiser's moments, the patience count and the best loss or score
+    belong to the run that ended; the epoch count and the history go on.
+    """
+    state.optimizer_state = None
+    state.no_improvement_count = 0
+    state.best_loss, state.best_validation_score = np.inf, -np.inf
+
+
+class TabularMixin:
+    """What estimators of 2-D float X share: validation and blocked prediction.
+
+    X is validated straight to the network's float dtype, once: the tensors
+    then share its memory on the CPU, and the finiteness check sees values that
+    would overflow float32 inside the network. Sparse X stays a scipy matrix
+    that batches make dense one at a time.
+    """
+
+    def _validate_float_data(self, X, y="no_validation", **kwargs):
+        dtype = np.float32 if self.dtype == "float32" else np.float64
+        try:
+            with np.errstate(over="ignore"):
+                return validate_data(
+                    self, X, y, dtype=dtype, accept_sparse=["csr", "csc"], **kwargs
+                )
+        except ValueError as exc:
+            if "dtype('float32')" not in str(exc):
+                raise
+            raise ValueError(
+                f"{exc} {type(self).__name__} computes in float32, where "
+                "finite values beyond about 3.4e38 overflow to infinity: scale X "
+                "(e.g. StandardScaler) or fit with dtype='float64'."
+            ) from exc
+
+    def _validated_input(self, X):
+        """``X`` checked for prediction: fitted estimator, same features."""
+        check_is_fitted(self)
+        return self._validate_float_data(X, reset=False)
+
+    def _check_batch_norm_samples(self, n_samples):
+        if getattr(self, "batch_norm", False) and n_samples < 2:
+            raise ValueError(
+                f"batch_norm=True needs at least 2 samples to fit, got {n_samples}."
+            )
+
+    @staticmethod
+    def _input_tensor(X, device, dtype):
+        return X if sp.issparse(X) else to_tensor(X, dtype, device)
+
+    def _predict_in_blocks(self, forward, X, n_outputs):
+        """``forward`` of the fitted network on the rows of ``X``, as float64."""
+        parameter = next(self.module_.parameters())
+        self.module_.eval()
+        output = predict_in_blocks(
+            forward, X, dtype=parameter.dtype, device=parameter.device
+        )
+        if output is None:
+            return np.empty((0, n_outputs))
+        return output.astype(np.float64, copy=False)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
+
+
+@torch.inference_mode()
+def forward_rows(module, inputs):
+    """The raw output of ``module`` on ``inputs`` without building a graph.
+
+    ``inputs`` is a tensor, or a scipy sparse matrix made dense on the module's
+    device.
+    """
+    if not isinstance(inputs, torch.Tensor):
+        parameter = next(module.parameters())
+        inputs = torch.as_tensor(
+            inputs.toarray(), dtype=parameter.dtype, device=parameter.device
+        )
+    return module(inputs)
