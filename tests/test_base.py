@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 from numpydoc.docscrape import ClassDoc
-from sklearn.exceptions import ConvergenceWarning
 
 import sklearn_deep.base as base_module
 from sklearn_deep import Autoencoder
