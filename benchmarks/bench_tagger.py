@@ -59,13 +59,13 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import torch
 from threadpoolctl import threadpool_limits
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from sklearn_deep import LSTMTagger
 from sklearn_deep._training._buckets import length_bucketed_order
+from sklearn_deep.base import FitPlan
 from sklearn_deep.datasets import load_conll, load_conllu
 from sklearn_deep.metrics import chunk_f1_score, token_accuracy_score
 
@@ -250,15 +250,12 @@ class PackedLSTM(torch.nn.Module):
 def bare_setup(X, y, metric, packed=False):
     """The estimator's encoding and network, for the bare loop to train."""
     template = LSTMTagger(metric=metric, random_state=0, device="cpu", max_iter=1)
-    template._parse(X, fitting=True)
-    template.classes_ = np.array(sorted({t for tags in y for t in tags}))
-    template._build_vocabularies(*template._parse(X, fitting=True))
-    encoded = template._encode(*template._parse(X, fitting=False), torch.device("cpu"))
-    index = {tag: i for i, tag in enumerate(template.classes_.tolist())}
-    target = torch.full(encoded[0].shape, -1, dtype=torch.long)
-    for i, tags in enumerate(y):
-        target[i, : len(tags)] = torch.tensor([index[t] for t in tags])
-    module = template._build_module(0, torch.device("cpu"))
+    # The fit template's hooks: parse and check, then vocabularies and ids.
+    plan = FitPlan(torch.device("cpu"), torch.float32, 0, False, False, False)
+    data = template._validate_fit_data(X, y, plan)
+    template._prepare_encoding(data, None, plan)
+    encoded, target = data.extra["inputs"], data.extra["target"]
+    module = template._rebuild_module()  # seeded with 0, as fit seeds it
     if packed:
         with torch.random.fork_rng():
             torch.manual_seed(0)

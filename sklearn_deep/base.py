@@ -76,7 +76,11 @@ def store_parameters(estimator, arguments):
 
 @dataclass
 class FitPlan:
-    """What the base decided for one fit, handed to every hook."""
+    """What the base decided for one fit, handed to every hook.
+
+    ``module`` is the network to train, set once it is built (before
+    ``_make_batches``), for a loss that the network computes itself (a CRF's).
+    """
 
     device: torch.device
     dtype: torch.dtype
@@ -84,6 +88,7 @@ class FitPlan:
     incremental: bool
     continuing: bool
     early_stopping: bool
+    module: torch.nn.Module | None = None
 
 
 @dataclass
@@ -106,33 +111,38 @@ class FitData:
     extra: dict = field(default_factory=dict)
 
 
-def held_out_split(n_samples, fraction, seed, stratify=None):
+def held_out_split(n_samples, fraction, seed, stratify=None, hint=""):
     """Indices of the training rows and of the ``fraction`` held out.
 
     The one rule of every estimator: the split keeps the classes of
-    ``stratify`` in proportion whenever every class has two rows and the
-    held-out part has room for each class; otherwise it is a plain random
-    split. At least two rows must be held out (scikit-learn's rule) and one
-    left to train on.
+    ``stratify`` in proportion whenever every class has two rows and both
+    parts have room for every class; otherwise it is a plain random split. At
+    least two rows must be held out (scikit-learn's rule) and one left to
+    train on. ``hint`` ends the error messages (another way out the family
+    offers, such as explicit validation data).
     """
-    index = np.arange(n_samples)
     n_validation = int(np.ceil(fraction * n_samples))
-    if stratify is not None:
-        _, counts = np.unique(stratify, return_counts=True)
-        if (
-            counts.min() < 2
-            or n_validation < len(counts)
-            or n_samples - n_validation < len(counts)
-        ):
-            stratify = None
-    if n_validation < 2 or n_validation >= n_samples:
+    if n_validation < 2:
         raise ValueError(
             "The validation set is too small. Increase 'validation_fraction' "
             f"or the size of your dataset (validation_fraction={fraction} of "
-            f"{n_samples} samples)."
+            f"{n_samples} samples holds out {n_validation}).{hint}"
         )
+    if n_validation >= n_samples:
+        raise ValueError(
+            f"validation_fraction={fraction} of {n_samples} samples leaves none "
+            f"to train on: lower 'validation_fraction' or add samples.{hint}"
+        )
+    if stratify is not None:
+        _, counts = np.unique(stratify, return_counts=True)
+        room = min(n_validation, n_samples - n_validation)
+        if counts.min() < 2 or room < len(counts):
+            stratify = None
     return train_test_split(
-        index, test_size=fraction, random_state=seed % (2**32), stratify=stratify
+        np.arange(n_samples),
+        test_size=fraction,
+        random_state=seed % (2**32),
+        stratify=stratify,
     )
 
 
@@ -147,6 +157,10 @@ class DeepEstimator(
 
     # Paragraphs of the parameter table the family words differently.
     _training_docs = {}
+    # Type lines of the parameter table the family narrows.
+    _training_types = {}
+    # What the family offers when too few samples can be held out.
+    _validation_hint = ""
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -175,7 +189,18 @@ class DeepEstimator(
         signature = inspect.signature(cls.__init__)
         names = cls._training_parameter_names()
         defaults = {name: signature.parameters[name].default for name in names}
-        return training_docs(names, defaults=defaults, docs=cls._training_docs)
+        return training_docs(
+            names, defaults=defaults, docs=cls._training_docs, types=cls._training_types
+        )
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        # A pickle from an earlier version lacks the parameters added since:
+        # they take their defaults, as sklearn_deep.load gives them.
+        signature = inspect.signature(type(self).__init__)
+        for name in type(self)._get_param_names():
+            if name not in self.__dict__:
+                setattr(self, name, signature.parameters[name].default)
 
     # ------------------------------------------------------------------ hooks
     @abstractmethod
@@ -227,7 +252,11 @@ class DeepEstimator(
         train_rows = validation_rows = None
         if fit.early_stopping and data.validation is None:
             train_rows, validation_rows = held_out_split(
-                data.n_samples, self.validation_fraction, fit.seed, data.stratify
+                data.n_samples,
+                self.validation_fraction,
+                fit.seed,
+                data.stratify,
+                hint=self._validation_hint,
             )
         self._prepare_encoding(data, train_rows, fit)
         n_train = data.n_samples if train_rows is None else len(train_rows)
@@ -244,6 +273,7 @@ class DeepEstimator(
             **self._config_overrides(data, n_train),
         )
         module, state = self._module_and_state(fit)
+        fit.module = module
         batches = self._make_batches(data, train_rows, config, fit)
         loss = self._loss_function(data, fit)
         score = (

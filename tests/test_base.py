@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 from numpydoc.docscrape import ClassDoc
+from sklearn.exceptions import ConvergenceWarning
 
 import sklearn_deep.base as base_module
 from sklearn_deep import Autoencoder
@@ -159,3 +160,40 @@ def test_training_docs_come_from_the_table_with_family_wording():
 def test_the_base_is_abstract():
     with pytest.raises(TypeError):
         DeepEstimator()
+
+
+def test_held_out_split_says_when_nothing_is_left_to_train_on():
+    with pytest.raises(ValueError, match="leaves none to train on.*Pass X_val"):
+        held_out_split(3, 0.9, seed=0, hint=" Pass X_val")
+
+
+def test_a_pickle_without_parameters_added_since_loads_with_their_defaults():
+    import pickle
+
+    from sklearn.base import clone
+
+    from sklearn_deep import MLPClassifier
+
+    X, y = _fit_data(MLPClassifier)[1]
+    clf = MLPClassifier((4,), max_iter=2, random_state=0).fit(X, y)
+    # A pickle written before n_threads existed has no such attribute.
+    del clf.__dict__["n_threads"]
+    restored = pickle.loads(pickle.dumps(clf))
+    assert restored.get_params()["n_threads"] is None
+    np.testing.assert_array_equal(restored.predict(X), clf.predict(X))
+    clone(restored).fit(X, y)
+
+
+def test_engine_warnings_name_the_estimator_module():
+    from sklearn_deep import GCNClassifier, MLPClassifier
+
+    for cls in (MLPClassifier, GCNClassifier):
+        params, data = _fit_data(cls)
+        params.pop("init", None), params.pop("freeze_init_epochs", None)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            cls(**params, max_iter=2, random_state=0).fit(*data)
+        [warning] = [w for w in caught if w.category is ConvergenceWarning]
+        assert warning.filename.endswith(
+            ("neural_network/_base.py", "graph/_gcn.py")
+        ), warning.filename

@@ -472,16 +472,16 @@ def test_char_cnn_equals_a_masked_max_pooled_convolution():
 
 
 def test_trains_with_n_threads_and_restores_torch_threads(monkeypatch):
-    import sklearn_deep.sequence._tagger as tagger_module
+    from sklearn_deep._training._steps import FirstOrderStep
 
     seen = []
-    real_train = tagger_module.train
+    real_epoch = FirstOrderStep.epoch
 
-    def spy(*args, **kwargs):
+    def spy(self, run):
         seen.append(torch.get_num_threads())
-        return real_train(*args, **kwargs)
+        return real_epoch(self, run)
 
-    monkeypatch.setattr(tagger_module, "train", spy)
+    monkeypatch.setattr(FirstOrderStep, "epoch", spy)
     X, y = _word_task(n_sentences=10)
     torch.set_num_threads(2)
     _small(max_iter=1, n_threads=1).fit(X, y)

@@ -20,6 +20,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.neural_network import MLPRegressor as SkMLPRegressor
 
 from sklearn_deep._training import LOSSES, Batches, TrainingConfig, TrainingState, train
+from sklearn_deep._training._engine import run_training
 from sklearn_deep._training._hooks import Hook
 from sklearn_deep._training._optimizers import _direct_adam_possible, make_optimizer
 from sklearn_deep._training._schedules import scheduled_learning_rate
@@ -1267,3 +1268,29 @@ def test_two_optimiser_step_repeats_exactly():
         results.append([p.detach().clone() for p in modules.parameters()])
     for a, b in zip(*results, strict=True):
         torch.testing.assert_close(a, b, rtol=0, atol=0)
+
+
+class _FailingTeardown(Hook):
+    def on_train_end(self, run, error):
+        raise RuntimeError("teardown failed")
+
+
+def test_a_failing_hook_does_not_keep_the_others_from_giving_state_back():
+    from sklearn_deep._training._process_state import (
+        SeededGlobalRandomness,
+        ThreadBudget,
+    )
+    from sklearn_deep._training._steps import make_step
+
+    module, batches, _, _ = _linear_problem()
+    config = _config(max_iter=2)
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    threads = torch.get_num_threads()
+    hooks = [ThreadBudget(1), SeededGlobalRandomness(), _FailingTeardown()]
+    step = make_step(module, LOSSES["squared_error"], config)
+    with pytest.raises(RuntimeError, match="teardown failed"):
+        run_training(step, module, batches, config, hooks=hooks)
+    assert torch.get_num_threads() == threads
+    torch.testing.assert_close(torch.rand(3), expected, rtol=0, atol=0)

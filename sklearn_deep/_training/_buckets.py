@@ -8,6 +8,8 @@ visited in a random order.
 
 import torch
 
+from sklearn_deep._training._batches import Batches
+
 # Shuffled sequences are sorted by length within pools of this many batches, so
 # that a batch holds sequences of similar lengths (little padding) while the
 # batches still differ from epoch to epoch.
@@ -59,3 +61,47 @@ def length_bucketed_order(lengths, sizes, batch_size, pool_batches=POOL_BATCHES)
         return torch.cat(result)
 
     return order
+
+
+def length_bucketed_batches(
+    inputs,
+    target,
+    lengths,
+    batch_size,
+    *,
+    shuffle,
+    rows=None,
+    pool_batches=POOL_BATCHES,
+):
+    """``Batches`` of padded sequences whose shuffled epochs are length-bucketed.
+
+    Parameters
+    ----------
+    inputs : tuple of torch.Tensor
+        Padded sequences, one row each (e.g. word ids and character ids).
+    target : torch.Tensor
+        Per-position targets, rows aligned with ``inputs``.
+    lengths : torch.Tensor of shape (n_rows,)
+        The length of each row of ``inputs`` (on the CPU).
+    batch_size : int
+        Sequences per batch.
+    shuffle : bool
+        Whether to shuffle (then bucket) each epoch; without it the rows are
+        visited in order.
+    rows : torch.Tensor, default=None
+        The rows to train on (all when None), as ``Batches`` takes them.
+    pool_batches : int, default=50
+        Batches per pool sorted by length.
+
+    Returns
+    -------
+    batches : Batches
+        The batches, their order from ``length_bucketed_order``.
+    """
+    batches = Batches(inputs, target, None, batch_size, shuffle=shuffle, rows=rows)
+    if rows is not None:
+        lengths = lengths[rows.cpu()]
+    batches.order = length_bucketed_order(
+        lengths, batches.sizes, batches.batch_size, pool_batches
+    )
+    return batches

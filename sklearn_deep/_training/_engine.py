@@ -18,7 +18,6 @@ epoch.
 """
 
 import time
-import warnings
 
 import torch
 from sklearn.exceptions import ConvergenceWarning
@@ -40,6 +39,7 @@ from sklearn_deep._training._steps import make_step
 from sklearn_deep._training._stopping import Stopping
 from sklearn_deep.exceptions import TrainingMemoryError
 from sklearn_deep.utils._torch import make_generator
+from sklearn_deep.utils._warnings import warn_from_caller
 
 
 def train(
@@ -166,10 +166,9 @@ def run_training(
                 break
     except KeyboardInterrupt:
         state.interrupted = True
-        warnings.warn(
+        warn_from_caller(
             "Training interrupted by the user; keeping the best weights so far.",
             UserWarning,
-            stacklevel=2,
         )
     except RuntimeError as exc:
         error = exc
@@ -186,20 +185,35 @@ def run_training(
         error = exc
         raise
     finally:
-        for hook in reversed(started):
-            hook.on_train_end(run, error)
+        _end_hooks(reversed(started), run, error)
     module.eval()
     state.optimizer_state = step.state_dict()
     if warn_on_max_iter and not (
         state.converged or state.interrupted or schedule_completed(config, state)
     ):
-        warnings.warn(
+        warn_from_caller(
             f"Stochastic Optimizer: Maximum iterations ({max_epochs}) reached and "
             "the optimization hasn't converged yet.",
             ConvergenceWarning,
-            stacklevel=2,
         )
     return state
+
+
+def _end_hooks(hooks, run, error):
+    """Tell every hook that training ended, even when one of them fails.
+
+    Hooks give back process state (torch's threads and global generator), so
+    a failing hook must not keep the others from running; its error is raised
+    after them, unless training already ends in an error of its own.
+    """
+    failure = None
+    for hook in hooks:
+        try:
+            hook.on_train_end(run, error)
+        except BaseException as exc:
+            failure = failure or exc
+    if failure is not None and error is None:
+        raise failure
 
 
 def _epoch(run, step, hooks, validation_score):

@@ -214,8 +214,10 @@ restore the weights of the best epoch.""",
             0.1,
             [Interval(Real, 0, 1, closed="neither")],
             "float",
-            """Share of the training data held out for early stopping (stratified
-by class for classifiers whenever every class has two samples).""",
+            """Share of the training data held out for early stopping: stratified
+by class for classifiers whenever every class has two samples and both
+parts have room for every class, otherwise a random split. At least two
+samples must be held out and one left to train on.""",
             in_config=False,
         ),
         _entry(

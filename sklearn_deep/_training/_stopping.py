@@ -10,10 +10,10 @@ weights so far, or fails clearly when there are none.
 """
 
 import math
-import warnings
 
 from sklearn_deep._training._hooks import Hook
 from sklearn_deep._training._schedules import MIN_ADAPTIVE_LEARNING_RATE
+from sklearn_deep.utils._warnings import warn_from_caller
 
 
 def snapshot(module):
@@ -89,9 +89,8 @@ class Stopping(Hook):
                 "input features (e.g. StandardScaler) or check them for huge values."
             )
         self.restore_best(run.module)
-        warnings.warn(
+        warn_from_caller(
             "Training diverged (non-finite loss); restored the best weights so "
             "far. Lower learning_rate_init to avoid this.",
             UserWarning,
-            stacklevel=2,
         )

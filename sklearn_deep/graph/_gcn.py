@@ -176,6 +176,8 @@ default="relu"
     (2, 16)
     """
 
+    _validation_hint = " Pass X_val and y_val, or label more nodes."
+
     _training_docs = {
         "alpha": """
             The paper's weight decay: ``alpha / 2 * ||W0||^2`` is added to the mean

@@ -5,7 +5,6 @@ an estimator stores (``device="auto"``, ``random_state=0``) into torch objects.
 """
 
 import warnings
-from contextlib import contextmanager
 
 import numpy as np
 import torch
@@ -83,25 +82,6 @@ def process_group_device():
     if torch.distributed.get_backend() == "nccl":
         return torch.device("cuda", torch.cuda.current_device())
     return torch.device("cpu")
-
-
-@contextmanager
-def torch_threads(n_threads):
-    """Run the block with ``n_threads`` intra-op torch threads, then restore them.
-
-    ``None`` leaves torch's setting (and any threadpoolctl limit) as it is. A
-    limit already lower than ``n_threads`` is kept, so that joblib workers and
-    ``threadpool_limits`` are never oversubscribed.
-    """
-    if n_threads is None:
-        yield
-        return
-    before = torch.get_num_threads()
-    torch.set_num_threads(min(n_threads, before))
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def make_generator(seed, device="cpu"):

@@ -1,0 +1,319 @@
+"""The base of the sequence taggers: token data, vocabularies, CRF output.
+
+The samples of a tagger are sentences: ``X`` is a list of token sequences, ``y``
+a list of tag sequences of the same lengths, and ``predict`` returns a list of
+tag lists. ``BaseSequenceTagger`` fills in the hooks of the fit template
+(``sklearn_deep.base.DeepEstimator``) for such data: it parses the tokens
+(``_tokens.py``), learns the vocabularies from the training sentences and
+encodes every sentence into padded id tensors (``_encoding.py``), cuts them
+into batches of similar lengths, trains on the network's own loss, scores the
+held-out sentences with ``metric`` and predicts in blocks of sentences. A
+tagger adds its parameters and its network.
+"""
+
+from numbers import Integral
+
+import numpy as np
+import torch
+from sklearn.utils.validation import check_is_fitted
+
+from sklearn_deep._training._buckets import length_bucketed_batches
+from sklearn_deep.base import DeepEstimator, FitData
+from sklearn_deep.metrics import chunk_f1_score, token_accuracy_score
+from sklearn_deep.sequence._encoding import (
+    PADDING,
+    TokenEncoder,
+    build_vocabularies,
+    encode_tags,
+    sentence_lengths,
+)
+from sklearn_deep.sequence._tokens import (
+    check_tags,
+    parse_sentences,
+    tag_classes,
+    token_features,
+)
+from sklearn_deep.utils._sklearn_compat import Interval, StrOptions, _fit_context
+
+METRICS = {"accuracy": token_accuracy_score, "chunk_f1": chunk_f1_score}
+# Sentences per forward pass at prediction time.
+PREDICT_BATCH = 128
+
+
+class BaseSequenceTagger(DeepEstimator):
+    """Base class of the sequence taggers; not for direct use.
+
+    A tagger takes the parameters constrained here (the token handling,
+    ``crf`` and ``metric``) besides its network's, and implements
+    ``_build_module(device, dtype, generator)``: a network of
+    ``len(vocabulary_) + 2`` words, ``len(classes_)`` tags, the feature
+    vocabularies' sizes plus 2 and ``len(char_vocabulary_) + 2`` characters,
+    whose ``forward((words, features, chars))`` returns per-token tag scores and
+    which has ``loss(emissions, target)``, ``decode(emissions, mask)`` and
+    ``marginals(emissions, mask)``, as ``sklearn_deep.nn.SequenceTagger`` does.
+    """
+
+    _parameter_constraints = {
+        "char_features": [StrOptions({"cnn", "lstm"}), None],
+        "min_freq": [Interval(Integral, 1, None, closed="left")],
+        "max_vocab": [None, Interval(Integral, 1, None, closed="left")],
+        "lowercase": ["boolean"],
+        "crf": ["boolean"],
+        "metric": [StrOptions(set(METRICS))],
+        # Minibatches of sentences: no full-batch L-BFGS, no "auto" size.
+        "solver": [StrOptions({"adam", "sgd", "adagrad", "rmsprop"})],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+    }
+
+    _training_types = {
+        "solver": '{"adam", "sgd", "adagrad", "rmsprop"}',
+        "batch_size": "int",
+    }
+
+    _training_docs = {
+        "solver": """
+            The optimiser. "sgd" uses ``momentum`` and ``nesterovs_momentum``;
+            "rmsprop" averages squared gradients with decay ``rho``; "adam" uses
+            ``beta_1``, ``beta_2`` and ``epsilon``.
+        """,
+        "batch_size": """
+            Sentences per minibatch.
+        """,
+        "shuffle": """
+            Whether to shuffle the sentences each epoch (within length
+            buckets).
+        """,
+        "random_state": """
+            Seeds the initial weights, the validation split, the batch
+            order and dropout, through local generators (torch's global seed is
+            left alone).
+        """,
+        "tol": """
+            Minimum improvement of the loss (or of the validation score with
+            early stopping) that resets the patience counter.
+        """,
+        "early_stopping": """
+            Hold out ``validation_fraction`` of the sentences, stop
+            when ``metric`` on them has not improved for ``n_iter_no_change``
+            epochs and keep the best epoch's weights.
+        """,
+        "validation_fraction": """
+            Fraction of the sentences held out for early
+            stopping (at least two sentences).
+        """,
+    }
+
+    # ------------------------------------------------------------- public API
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y):
+        """Fit the tagger to sentences ``X`` and their tags ``y``.
+
+        Parameters
+        ----------
+        X : list of list of str, tuple or dict
+            The sentences: per token a string, or a tuple ``(word, feature_1,
+            ...)``, or a dict with a ``"word"`` key and feature keys.
+        y : list of list
+            The tags of each sentence, as many as it has tokens.
+
+        Returns
+        -------
+        self : object
+            The fitted tagger.
+        """
+        return self._fit(X, y)
+
+    def predict(self, X):
+        """Predict the tags of each sentence.
+
+        Parameters
+        ----------
+        X : list of list of str, tuple or dict
+            The sentences, in the token format used in ``fit``.
+
+        Returns
+        -------
+        y : list of list
+            One list of tags (values of ``classes_``) per sentence, always a
+            list of lists, empty for an empty sentence.
+        """
+        encoded = self._encoded(X)
+        ids = self._predict_sentences(self.module_, encoded, "decode")
+        return [self.classes_[row].tolist() for row in ids]
+
+    def predict_proba(self, X):
+        """Per-token tag probabilities of each sentence.
+
+        With ``crf=True`` these are the CRF's marginals ``p(y_t = k | x)`` by
+        forward-backward (their argmax may differ from the Viterbi sequence of
+        ``predict``); without it, each token's softmax.
+
+        Parameters
+        ----------
+        X : list of list of str, tuple or dict
+            The sentences, in the token format used in ``fit``.
+
+        Returns
+        -------
+        proba : list of ndarray of shape (n_tokens_i, n_tags)
+            One array per sentence, columns in the order of ``classes_``.
+        """
+        encoded = self._encoded(X)
+        return self._predict_sentences(self.module_, encoded, "proba")
+
+    def score(self, X, y):
+        """Token accuracy, or chunk F1 when ``metric="chunk_f1"``, on ``X, y``.
+
+        Parameters
+        ----------
+        X : list of list of str, tuple or dict
+            The sentences.
+        y : list of list
+            Their true tags; every tag must be one of ``classes_``.
+
+        Returns
+        -------
+        score : float
+            The ``metric`` of ``predict(X)`` against ``y``.
+        """
+        check_is_fitted(self)
+        words, _, _ = parse_sentences(X, self._token_format)
+        y = check_tags(y, words)
+        unknown = {tag for tags in y for tag in tags} - set(self.classes_.tolist())
+        if unknown:
+            raise ValueError(
+                "y holds tags the tagger was not fitted with: "
+                f"{sorted(map(str, unknown))}; known: {self.classes_.tolist()}."
+            )
+        return METRICS[self.metric](y, self.predict(X))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        tags.input_tags.string = True
+        tags.target_tags.required = True
+        return tags
+
+    # ------------------------------------------------- the template's hooks
+    def _validate_fit_data(self, X, y, fit):
+        """Parse the sentences, check the tags, skip empty sentences."""
+        words, features, self._token_format = parse_sentences(X)
+        self.n_token_features_, self.feature_names_ = token_features(self._token_format)
+        tags = check_tags(y, words)
+        keep = [i for i, sentence in enumerate(words) if sentence]
+        if not keep:
+            raise ValueError("X holds no non-empty sentence to learn from.")
+        words = [words[i] for i in keep]
+        features = [features[i] for i in keep]
+        tags = [tags[i] for i in keep]
+        self.classes_ = tag_classes(tags)
+        return FitData(
+            len(words),
+            X=X,
+            y=y,
+            extra={"words": words, "features": features, "tags": tags},
+        )
+
+    def _prepare_encoding(self, data, train_rows, fit):
+        """Learn the vocabularies from the training sentences; encode them all."""
+        words, features = data.extra["words"], data.extra["features"]
+        if train_rows is None:
+            train_words, train_features = words, features
+        else:
+            train_words = [words[i] for i in train_rows]
+            train_features = [features[i] for i in train_rows]
+        vocabularies = build_vocabularies(
+            train_words,
+            train_features,
+            self.n_token_features_,
+            min_freq=self.min_freq,
+            max_vocab=self.max_vocab,
+            lowercase=self.lowercase,
+            chars=bool(self.char_features),
+        )
+        self.vocabulary_, self.char_vocabulary_, self.feature_vocabularies_ = (
+            vocabularies
+        )
+        inputs = self._token_encoder().encode(words, features, fit.device)
+        target = encode_tags(data.extra["tags"], self.classes_, inputs[0].shape)
+        data.extra["inputs"] = inputs
+        data.extra["target"] = torch.as_tensor(target, device=fit.device)
+
+    def _make_batches(self, data, train_rows, config, fit):
+        """Batches of sentences of similar lengths (little padding)."""
+        inputs = data.extra["inputs"]
+        return length_bucketed_batches(
+            inputs,
+            data.extra["target"],
+            sentence_lengths(inputs[0]).cpu(),
+            config.batch_size,
+            shuffle=self.shuffle,
+            rows=None
+            if train_rows is None
+            else torch.as_tensor(train_rows, device=fit.device),
+        )
+
+    def _loss_function(self, data, fit):
+        """The network's own loss (the CRF's negative log-likelihood)."""
+        network_loss = fit.module.loss
+        return lambda output, target, sample_weight: network_loss(output, target)
+
+    def _validation_score(self, data, validation_rows, fit):
+        """``metric`` of the decoded held-out sentences."""
+        rows = torch.as_tensor(validation_rows, device=fit.device)
+        inputs = tuple(part[rows] for part in data.extra["inputs"])
+        y_val = [data.extra["tags"][i] for i in validation_rows]
+        metric, classes = METRICS[self.metric], self.classes_
+
+        def score(module):
+            ids = self._predict_sentences(module, inputs, "decode")
+            return metric(y_val, [classes[row].tolist() for row in ids])
+
+        return score
+
+    # ------------------------------------------------------------- prediction
+    def _token_encoder(self):
+        return TokenEncoder(
+            self.vocabulary_,
+            self.char_vocabulary_,
+            self.feature_vocabularies_,
+            lowercase=self.lowercase,
+            chars=bool(self.char_features),
+        )
+
+    def _encoded(self, X):
+        """The id tensors of the sentences ``X``, on the network's device."""
+        check_is_fitted(self)
+        words, features, _ = parse_sentences(X, self._token_format)
+        device = next(self.module_.parameters()).device
+        return self._token_encoder().encode(words, features, device)
+
+    @torch.inference_mode()
+    def _predict_sentences(self, module, encoded, what):
+        """Decode tag ids (``what="decode"``) or probabilities of each sentence.
+
+        Sentences are run longest first in batches of similar lengths; the
+        results come back in the input order.
+        """
+        module.eval()
+        words = encoded[0]
+        lengths = sentence_lengths(words).cpu().numpy()
+        results = [
+            np.zeros(0, dtype=np.int64)
+            if what == "decode"
+            else np.zeros((0, len(self.classes_)))
+        ] * len(lengths)
+        order = np.argsort(-lengths, kind="stable")
+        order = order[lengths[order] > 0]
+        for start in range(0, len(order), PREDICT_BATCH):
+            rows = order[start : start + PREDICT_BATCH]
+            index = torch.as_tensor(rows, device=words.device)
+            emissions = module(tuple(part[index] for part in encoded))
+            mask = words[index, : emissions.shape[1]] != PADDING
+            if what == "decode":
+                output = module.decode(emissions, mask).cpu().numpy()
+            else:
+                output = module.marginals(emissions, mask).double().cpu().numpy()
+            for k, row in enumerate(rows):
+                results[row] = output[k, : lengths[row]]
+        return results
