@@ -35,6 +35,10 @@ Usage
 
     python benchmarks/bench_autoencoder.py                # k = 2, 8, 16, 3 rounds
     python benchmarks/bench_autoencoder.py --repeats 1 --epochs 10   # smoke run
+    python benchmarks/bench_autoencoder.py --quick        # a few seconds (tests)
+
+``--quick`` runs 1 round of 3 epochs on 300 training and 100 test images: it
+checks that the script runs, its figures mean nothing.
 """
 
 import argparse
@@ -124,6 +128,11 @@ def main(argv=None):
     parser.add_argument("--ks", default="2,8,16", help="code sizes, comma-separated")
     parser.add_argument("--epochs", type=int, default=100)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument(
+        "--quick", action="store_true", help="a smoke run of a few seconds (tests)"
+    )
+    if parser.parse_known_args(argv)[0].quick:  # explicit options still win
+        parser.set_defaults(epochs=3, repeats=1)
     args = parser.parse_args(argv)
     ks = [int(k) for k in args.ks.split(",")]
 
@@ -132,6 +141,8 @@ def main(argv=None):
     X, _ = load_digits(return_X_y=True)
     X = (X / 16.0).astype(np.float32)
     X_train, X_test = train_test_split(X, test_size=0.25, random_state=SEED)
+    if args.quick:
+        X_train, X_test = X_train[:300], X_test[:100]
 
     times = {(k, name): [] for k in ks for name in TRAINERS}
     errors, epochs = {}, {}

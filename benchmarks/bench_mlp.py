@@ -49,6 +49,12 @@ Quick smoke run::
 
     python benchmarks/bench_mlp.py --n-samples 6000 --epochs 2 --repeats 1
 
+Smoke test of a few seconds (the test suite runs it; its figures mean nothing):
+3000 samples, 2 epochs, 1 round, batch size 256; a trainer that fails makes the
+script exit with status 1 instead of being skipped::
+
+    python benchmarks/bench_mlp.py --quick
+
 Anchors only, one batch size::
 
     python benchmarks/bench_mlp.py --trainers sklearn,skorch_default,\
@@ -406,6 +412,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=60000,
         help="total samples (1/6 of them held out for testing)",
     )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="smoke test: 3000 samples, 2 epochs, 1 round, batch 256; "
+        "a failing trainer fails the run",
+    )
+    if parser.parse_known_args(argv)[0].quick:  # explicit options still win
+        parser.set_defaults(n_samples=3000, epochs=2, repeats=1, batch_sizes=[256])
     args = parser.parse_args(argv)
     args.trainers = [t.strip() for t in args.trainers.split(",") if t.strip()]
     unknown = [t for t in args.trainers if t not in TRAINERS]
@@ -579,7 +593,7 @@ def print_targets(args: argparse.Namespace, summary: dict) -> None:
             line(batch_size, text, None, "sklearn_deep, sklearn or skorch not run")
 
 
-def main(argv: list[str] | None = None) -> None:
+def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     # One thread for everything: torch's intra-op pool here, BLAS/OpenMP pools
     # (used by NumPy/sklearn, and by torch's OpenMP) via threadpoolctl below.
@@ -593,13 +607,25 @@ def main(argv: list[str] | None = None) -> None:
         print_header(args, deep_version)
         if not args.trainers:
             print("No trainer left to run.")
-            return
+            return 1 if args.quick else 0
         data = load_data(args.n_samples)
         results = run_all(args, data)
         summary = summarise(results)
         print_table(args, summary)
         print_targets(args, summary)
+    if args.quick:
+        print("\n(--quick: a smoke test; its figures and verdicts mean nothing.)")
+        missing = [
+            name
+            for name in args.trainers
+            for batch_size in args.batch_sizes
+            if (batch_size, name) not in summary
+        ]
+        if missing:
+            print(f"FAILED trainers (see above): {sorted(set(missing))}")
+            return 1
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -7,9 +7,13 @@ moments) as raw data, and everything else (parameters, fitted attributes such
 as ``classes_`` and vocabularies, versions, the estimator's class name) as JSON
 in the file's metadata header. ``load`` parses both without executing anything,
 builds only estimator classes of this package (an allow-list), and checks the
-format version, the versions it was written with, and that the tensors are
-exactly those the network expects, with their shapes and dtypes. Anything it
-does not trust raises ``ModelFormatError``.
+format version, the versions it was written with, a digest of the content
+when the file has one, that the fitted attributes are those the class declares
+and agree with each other, and that the tensors are exactly those the network
+expects, with their shapes and dtypes: on torch's "meta" device, before any
+memory is allocated for the network. What a file may declare is bounded by
+its own size. Anything it does not trust raises ``ModelFormatError``; see
+``docs/persistence.rst`` for what this does and does not guarantee.
 
 The JSON tree is plain JSON for ``None``, bools, numbers, strings and lists;
 every JSON object is a tagged node (``{"__tuple__": [...]}``, ``{"__dict__":
@@ -18,7 +22,12 @@ error rather than a guess.
 """
 
 import dataclasses
+import hashlib
 import json
+import math
+import os
+import re
+import stat
 import struct
 import warnings
 from pathlib import Path
@@ -46,6 +55,16 @@ _TENSOR_KINDS = "biuf"
 _JSON_ARRAY_KINDS = "UO"
 _TORCH_DTYPE_NAMES = ("float16", "bfloat16", "float32", "float64", "int64", "int32")
 _SPARSE_FORMATS = ("csr", "csc", "coo")
+# A string array may be declared this many characters wide whatever its
+# values (numpy keeps the width of the labels' dtype); wider, it must be as
+# wide as its longest value, so that a file cannot declare gigabytes of padding.
+_STRING_WIDTH_SLACK = 64
+# The bytes of all the string arrays of a file: at most this many, or 8 per
+# byte of its JSON header.
+_STRING_BYTES_FLOOR = 16 * 2**20
+# Tag of the digest of a file's content stored in its metadata.
+_DIGEST_ALGORITHM = "sha256"
+_HEX_DIGEST = re.compile(r"[0-9a-fA-F]{64}")
 
 
 def _allowed_classes():
@@ -78,10 +97,10 @@ def save(estimator, path):
     >>> from sklearn_deep import MLPClassifier, save, load
     >>> X, y = np.array([[0.0], [1.0], [2.0], [3.0]]), [0, 0, 1, 1]
     >>> clf = MLPClassifier((4,), max_iter=5, random_state=0, device="cpu")
-    >>> clf = clf.fit(X, y)  # doctest: +SKIP
+    >>> clf = clf.fit(X, y)
     >>> path = os.path.join(tempfile.mkdtemp(), "clf.safetensors")
-    >>> save(clf, path)  # doctest: +SKIP
-    >>> (load(path).predict(X) == clf.predict(X)).all()  # doctest: +SKIP
+    >>> save(clf, path)
+    >>> bool((load(path).predict(X) == clf.predict(X)).all())
     True
     """
     tensors = {}
@@ -91,22 +110,38 @@ def save(estimator, path):
         "format_version": FORMAT_VERSION,
         "versions": _versions(),
         "estimator": payload,
+        "digest": _digest(payload, tensors),
     }
     text = json.dumps(metadata, allow_nan=True, separators=(",", ":"))
     data = _save_tensors(tensors, metadata={_METADATA_KEY: text})
     Path(path).write_bytes(data)
 
 
-def load(path):
+def load(path, *, verify=True):
     """Load an estimator saved by :func:`sklearn_deep.save`, on the CPU.
 
     Nothing in the file is executed: it is parsed as tensors and JSON, and only
-    estimator classes of sklearn_deep are built.
+    estimator classes of sklearn_deep are built, with only the fitted
+    attributes their class declares. Everything the file declares is checked
+    before memory is allocated for it: a file cannot make ``load`` build a
+    network, a graph or strings larger than what it holds. See
+    :ref:`persistence` for what this guarantees and what it does not.
 
     Parameters
     ----------
     path : str or path-like
-        A file written by ``save``.
+        A file written by ``save``: a regular file (not a directory, a device
+        or a pipe), read whole into memory.
+    verify : bool or str, default=True
+        The integrity check. True checks the digest of the content that
+        ``save`` stores in the file, when it has one (files of sklearn_deep
+        0.1.0 have none): it finds corruption, but not a deliberate change,
+        since whoever changes the file can recompute it. A string is the
+        SHA-256 of the whole file (64 hexadecimal digits, as ``sha256sum`` or
+        ``hashlib.file_digest`` give) obtained from a source you trust, for
+        instance computed where the file was saved and published beside it:
+        the file must match it exactly, which no change to it can survive.
+        False checks nothing.
 
     Returns
     -------
@@ -117,11 +152,30 @@ def load(path):
     Raises
     ------
     ModelFormatError
-        If the file is not a sklearn_deep model, is truncated or corrupted, has
-        another format version, comes from a newer sklearn_deep, names a class
-        outside the package, or its tensors do not fit the network.
+        If the file is not a sklearn_deep model, is truncated or corrupted, does
+        not match its digest or ``verify``, has another format version, comes
+        from a newer sklearn_deep, names a class outside the package, sets
+        attributes the class does not declare or that contradict each other,
+        declares more than it holds, or its tensors do not fit the network;
+        also if ``path`` is not a path, or names a directory or anything but a
+        regular file.
+    FileNotFoundError
+        If there is no file at ``path``.
     """
-    data = Path(path).read_bytes()
+    if not (verify is True or verify is False or _is_hex_digest(verify)):
+        raise ValueError(
+            "verify must be True, False or the file's SHA-256 digest (64 "
+            f"hexadecimal digits), got {verify!r}."
+        )
+    data = _read_file(path)
+    if isinstance(verify, str):
+        actual = hashlib.sha256(data).hexdigest()
+        if actual != verify.lower():
+            raise ModelFormatError(
+                f"{path} has the SHA-256 digest {actual}, not the expected "
+                f"{verify.lower()}: it is not the file that was saved, or it was "
+                "changed since. Refusing to load it."
+            )
     try:
         metadata = _read_metadata(data)
         tensors = _load_tensors(data)
@@ -131,8 +185,13 @@ def load(path):
         raise ModelFormatError(
             f"{path} is not a readable sklearn_deep model file: {exc}"
         ) from exc
+    (header_length,) = struct.unpack("<Q", data[:8])
+    n_bytes = len(data)
+    del data
+    if verify is True and "digest" in metadata:
+        _check_digest(metadata, tensors, path)
     try:
-        return _decode_file(metadata, tensors)
+        return _decode_file(metadata, tensors, n_bytes, header_length)
     except ModelFormatError:
         raise
     except Exception as exc:
@@ -141,6 +200,66 @@ def load(path):
         raise ModelFormatError(
             f"{path} holds a model that cannot be rebuilt: {type(exc).__name__}: {exc}"
         ) from exc
+
+
+def _is_hex_digest(value):
+    return isinstance(value, str) and _HEX_DIGEST.fullmatch(value) is not None
+
+
+def _read_file(path):
+    """The bytes of the regular file at ``path``, read without blocking.
+
+    A directory, a device (``/dev/zero`` never ends), a pipe (reading one
+    waits for a writer) or a socket is refused before anything is read: the
+    file is opened without blocking and checked on its descriptor, so that it
+    cannot be swapped in between. At most its size is read.
+    """
+    if not isinstance(path, (str, bytes, os.PathLike)):
+        raise ModelFormatError(
+            "load takes the path of a model file (a str or path-like), got "
+            f"{type(path).__name__}."
+        )
+    flags = os.O_RDONLY
+    for name in ("O_NONBLOCK", "O_NOCTTY", "O_CLOEXEC", "O_BINARY"):
+        flags |= getattr(os, name, 0)
+    try:
+        descriptor = os.open(path, flags)
+    except FileNotFoundError as exc:
+        raise FileNotFoundError(
+            exc.errno, "No sklearn_deep model file at this path", os.fsdecode(path)
+        ) from exc
+    except IsADirectoryError as exc:
+        raise ModelFormatError(f"{path} is a directory, not a model file.") from exc
+    except (OSError, ValueError) as exc:
+        raise ModelFormatError(f"Cannot open the model file {path}: {exc}") from exc
+    try:
+        info = os.fstat(descriptor)
+        if stat.S_ISDIR(info.st_mode):
+            raise ModelFormatError(f"{path} is a directory, not a model file.")
+        if not stat.S_ISREG(info.st_mode):
+            raise ModelFormatError(
+                f"{path} is not a regular file (a device, a pipe or a socket): "
+                "load reads model files only."
+            )
+        # Buffered: its read(n) goes on until n bytes or the end, whereas one
+        # system call returns at most about 2 GB.
+        file = open(descriptor, "rb")  # noqa: SIM115 (closed below)
+    except BaseException as exc:
+        os.close(descriptor)
+        if isinstance(exc, OSError):
+            raise ModelFormatError(f"Cannot read the model file {path}: {exc}") from exc
+        raise
+    size = info.st_size
+    with file:
+        try:
+            data = file.read(size + 1)
+        except OSError as exc:
+            raise ModelFormatError(f"Cannot read the model file {path}: {exc}") from exc
+    if len(data) != size:
+        raise ModelFormatError(
+            f"{path} changed size while it was read (or is not a plain file)."
+        )
+    return data
 
 
 # ----------------------------------------------------------------- versions
@@ -215,8 +334,44 @@ def _read_metadata(data):
     return metadata
 
 
-def _decode_file(metadata, tensors):
-    decoder = _Decoder(tensors)
+def _digest(estimator, tensors):
+    """The digest node of a file's content: its estimator's JSON and tensors.
+
+    The JSON is hashed in a canonical form (sorted keys) and each tensor by its
+    name, dtype, shape and little-endian bytes, so that ``load`` recomputes it
+    from what it parsed.
+    """
+    digest = hashlib.sha256(b"sklearn_deep model\0")
+
+    def add(part):
+        digest.update(struct.pack("<Q", len(part)))
+        digest.update(part)
+
+    add(json.dumps(estimator, sort_keys=True, separators=(",", ":")).encode())
+    for name in sorted(tensors):
+        array = np.asarray(tensors[name])
+        array = np.ascontiguousarray(array, dtype=array.dtype.newbyteorder("<"))
+        add(json.dumps([name, array.dtype.str, list(array.shape)]).encode())
+        add(array.reshape(-1).view(np.uint8).data)
+    return {_DIGEST_ALGORITHM: digest.hexdigest()}
+
+
+def _check_digest(metadata, tensors, path):
+    stored = metadata["digest"]
+    if _digest(metadata.get("estimator"), tensors) != stored:
+        raise ModelFormatError(
+            f"The content of {path} does not match the digest stored in it: "
+            "the file was corrupted or edited after save. Pass verify=False to "
+            "load it anyway, if you trust it."
+        )
+
+
+def _decode_file(metadata, tensors, n_bytes, header_length):
+    decoder = _Decoder(
+        tensors,
+        n_bytes=n_bytes,
+        string_budget=max(_STRING_BYTES_FLOOR, 8 * header_length),
+    )
     estimator = decoder.estimator(metadata.get("estimator"))
     unused = sorted(set(tensors) - decoder.used)
     if unused:
@@ -243,10 +398,13 @@ class _Encoder:
         if not hasattr(estimator, "module_"):
             raise ValueError(f"This {name} is not fitted yet: call fit before save.")
         params = estimator.get_params(deep=False)
+        # The fitted attributes the class declares, the only ones load
+        # restores; anything else (scikit-learn's callbacks) is not the model.
+        restorable = type(estimator)._restorable_attributes()
         attributes = {
             key: value
             for key, value in vars(estimator).items()
-            if key not in params and key != "module_"
+            if key in restorable and key not in params
         }
         state_dict = estimator.module_.state_dict()
         for key, tensor in state_dict.items():
@@ -287,7 +445,14 @@ class _Encoder:
                 return {"__tensor__": self._add(name, value)}
             if value.dtype.kind in _JSON_ARRAY_KINDS:
                 items = [self.value(v, f"{name}.{i}") for i, v in enumerate(value.flat)]
-                return {"__array__": [value.dtype.str, list(value.shape), items]}
+                dtype = value.dtype
+                if dtype.kind == "U":
+                    # load refuses a width beyond the slack and the longest
+                    # value: store what it accepts (the values are the same).
+                    longest = max((len(v) for v in items), default=0)
+                    if dtype.itemsize // 4 > max(longest, _STRING_WIDTH_SLACK):
+                        dtype = np.dtype(f"<U{max(longest, 1)}")
+                return {"__array__": [dtype.str, list(value.shape), items]}
         if sp.issparse(value):
             return self._sparse(value, name)
         if isinstance(value, History):
@@ -368,9 +533,13 @@ def _frozen_estimator_class():
 class _Decoder:
     """Builds values from the JSON tree, taking tensors by name exactly once."""
 
-    def __init__(self, tensors):
+    def __init__(self, tensors, *, n_bytes, string_budget):
         self.tensors = tensors
         self.used = set()
+        # The size of the file, which bounds what it may declare, and the
+        # bytes its string arrays may still take.
+        self.n_bytes = n_bytes
+        self.string_budget = string_budget
 
     def _take(self, name):
         if not isinstance(name, str) or name not in self.tensors:
@@ -403,23 +572,68 @@ class _Decoder:
                 f"The {name} in the file has parameters {unknown} that {name} "
                 f"does not take (it takes {sorted(expected)})."
             )
+        # Only the fitted attributes the class declares: never a dunder that
+        # numpy, copy or scikit-learn would call, a method or a parameter.
+        restorable = cls._restorable_attributes()
+        for key in attributes:
+            if key not in restorable or key in expected or hasattr(cls, key):
+                raise ModelFormatError(
+                    f"Invalid attribute name {str(key)[:80]!r} in the file: "
+                    f"{name} restores only its fitted attributes "
+                    f"({sorted(restorable)})."
+                )
         estimator = cls(**{k: self.value(v) for k, v in params.items()})
         for key, value in attributes.items():
-            # A fitted attribute never shadows anything of the class (methods,
-            # properties) nor a parameter.
-            if not key.isidentifier() or key in expected or hasattr(cls, key):
-                raise ModelFormatError(f"Invalid attribute name {key!r} in the file.")
             setattr(estimator, key, self.value(value))
+        module_node = node.get("module")
+        prefix = module_node.get("prefix") if isinstance(module_node, dict) else None
+        if not isinstance(prefix, str):
+            raise ModelFormatError(f"The file lacks the weights of the {name}.")
+        n_weights = sum(key.startswith(f"{prefix}module.") for key in self.tensors)
+        # Parameters and fitted attributes against each other and against
+        # the file's size, then the network's shapes against the file's
+        # tensors, before anything of the declared size is allocated.
+        try:
+            estimator._check_fitted_state(n_weights=n_weights, n_bytes=self.n_bytes)
+            skeleton = estimator._shape_module()
+        except Exception as exc:
+            raise ModelFormatError(
+                f"The {name} in the file does not hang together: "
+                f"{type(exc).__name__}: {exc}"
+            ) from exc
+        self._check_network(skeleton, module_node, name)
         module = estimator._rebuild_module()
-        self._load_module(module, node.get("module"), name)
+        self._load_module(module, module_node, name)
         estimator.module_ = module.eval()
         return estimator
 
-    def _load_module(self, module, node, name):
-        expected = module.state_dict()
-        if not isinstance(node, dict) or not isinstance(node.get("prefix"), str):
-            raise ModelFormatError(f"The file lacks the weights of the {name}.")
-        prefix, keys = node["prefix"], node.get("keys")
+    def _check_network(self, skeleton, node, name):
+        """The file's tensors against a network built on the meta device."""
+        self._check_keys(skeleton.state_dict(), node, name)
+        declared = 0
+        for key, target in skeleton.state_dict().items():
+            array = self.tensors.get(f"{node['prefix']}module.{key}")
+            if array is None:
+                raise ModelFormatError(f"The file lacks the weight {key!r}.")
+            dtype = _NUMPY_TO_TORCH.get(array.dtype)
+            if tuple(array.shape) != tuple(target.shape) or dtype != target.dtype:
+                raise ModelFormatError(
+                    f"The weight {key!r} of the {name} has shape "
+                    f"{tuple(array.shape)} and dtype {array.dtype}; the network its "
+                    f"parameters describe expects {tuple(target.shape)} and "
+                    f"{target.dtype}."
+                )
+        for tensor in (*skeleton.parameters(), *skeleton.buffers()):
+            declared += tensor.numel() * tensor.element_size()
+        if declared > self.n_bytes:
+            raise ModelFormatError(
+                f"The {name} in the file declares a network of {declared} bytes "
+                f"in a file of {self.n_bytes}."
+            )
+
+    @staticmethod
+    def _check_keys(expected, node, name):
+        keys = node.get("keys")
         if not isinstance(keys, list) or sorted(expected) != keys:
             got = keys if isinstance(keys, list) else []
             missing = sorted(set(expected) - set(got))
@@ -428,6 +642,11 @@ class _Decoder:
                 f"The weights of the {name} do not fit its network: missing "
                 f"{missing[:5]}, unexpected {extra[:5]}."
             )
+
+    def _load_module(self, module, node, name):
+        expected = module.state_dict()
+        self._check_keys(expected, node, name)
+        prefix = node["prefix"]
         state = {}
         for key, target in expected.items():
             array = self._take(f"{prefix}module.{key}")
@@ -465,7 +684,7 @@ class _Decoder:
         dtype, shape, items = content
         dtype = _checked_dtype(dtype, _JSON_ARRAY_KINDS)
         shape = tuple(_checked_int(n) for n in shape)
-        if int(np.prod(shape)) != len(items):
+        if math.prod(shape) != len(items):
             raise ModelFormatError("An array in the file has the wrong size.")
         values = [self.value(v) for v in items]
         if dtype.kind == "O":
@@ -474,6 +693,21 @@ class _Decoder:
         else:
             if not all(isinstance(v, str) for v in values):
                 raise ModelFormatError("A string array in the file holds non-strings.")
+            # numpy pads every string to the dtype's width: a few labels of
+            # a declared width of millions would take gigabytes.
+            longest = max((len(v) for v in values), default=0)
+            width = dtype.itemsize // 4
+            if width > max(longest, _STRING_WIDTH_SLACK):
+                raise ModelFormatError(
+                    f"A string array in the file is declared {width} characters "
+                    f"wide, wider than its longest value ({longest})."
+                )
+            self.string_budget -= dtype.itemsize * len(values)
+            if self.string_budget < 0:
+                raise ModelFormatError(
+                    "The string arrays of the file take more memory than its "
+                    "header can describe."
+                )
             array = np.array(values, dtype=dtype)
         return array.reshape(shape)
 
@@ -535,6 +769,13 @@ class _Decoder:
         if frozen is None:
             raise ModelFormatError("FrozenEstimator needs scikit-learn >= 1.6.")
         return frozen(self.value(content))
+
+
+# The numpy dtypes of the tensors a network may hold, as torch's.
+_NUMPY_TO_TORCH = {
+    np.dtype(name): getattr(torch, name)
+    for name in ("float16", "float32", "float64", "int8", "int16", "int32", "int64")
+} | {np.dtype(np.uint8): torch.uint8, np.dtype(np.bool_): torch.bool}
 
 
 def _checked_dtype(dtype, kinds):

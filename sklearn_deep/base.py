@@ -12,7 +12,8 @@ prediction in fixed-size blocks. A family fills in named hooks:
     learn what encoding needs from the training rows (vocabularies); optional;
 ``_build_module(device, dtype, generator)``
     the network, from the fitted attributes; its weights drawn from
-    ``generator`` (torch's global generator is forked and seeded around it);
+    ``generator``, never from torch's global generator (build torch's layers
+    with ``sklearn_deep.nn.build_uninitialized``, whose layers draw nothing);
 ``_make_batches(data, train_rows, config, fit)``
     the engine's ``Batches`` over the training rows (None: all rows);
 ``_loss_function(data, fit)``
@@ -41,7 +42,7 @@ from sklearn.metrics import check_scoring
 from sklearn.model_selection import train_test_split
 from sklearn.utils.validation import check_is_fitted
 
-from sklearn_deep._training import TrainingConfig, train
+from sklearn_deep._training import TrainingConfig, TrainingState, train
 from sklearn_deep._training._callbacks import CallbackSupportMixin, EpochCallbacks
 from sklearn_deep._training._parameters import (
     TRAINING_PARAMETERS,
@@ -161,6 +162,10 @@ class DeepEstimator(
     _training_types = {}
     # What the family offers when too few samples can be held out.
     _validation_hint = ""
+    # The fitted attributes the family sets besides the training ones and
+    # ``module_``: with them, the only names ``sklearn_deep.load`` restores
+    # (``_restorable_attributes``). List every one, private ones included.
+    _fitted_attributes = ()
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -258,6 +263,17 @@ class DeepEstimator(
                 data.stratify,
                 hint=self._validation_hint,
             )
+            weight = data.sample_weight
+            if weight is not None and not np.any(weight[validation_rows]):
+                # The weighted validation score would be 0 / 0. (The training
+                # rows get the same check from the batches.)
+                raise ValueError(
+                    "Sample weights must contain at least one non-zero number "
+                    "among the rows held out for validation "
+                    f"(validation_fraction={self.validation_fraction}): give "
+                    "some of them weight, hold out more rows, or fit without "
+                    "early_stopping."
+                )
         self._prepare_encoding(data, train_rows, fit)
         n_train = data.n_samples if train_rows is None else len(train_rows)
         config = TrainingConfig.from_params(
@@ -351,15 +367,13 @@ class DeepEstimator(
         return module, state
 
     def _new_module(self, seed, device, dtype):
-        """``_build_module`` under torch's forked and seeded global generator.
+        """``_build_module`` with a generator seeded with ``seed``.
 
-        torch's layers draw a default initialisation from the global generator
-        when built; forking it leaves the user's random state as it was, and
-        seeding the fork makes a network that keeps that draw repeatable.
+        The network's initial weights come from that generator alone: the
+        global one, which belongs to the user (and to the other threads of the
+        process), is never read or reseeded.
         """
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
-            module = self._build_module(device, dtype, make_generator(seed))
+        module = self._build_module(device, dtype, make_generator(seed))
         return module.to(device=device)
 
     def _rebuild_module(self):
@@ -370,6 +384,42 @@ class DeepEstimator(
         """
         dtype = TORCH_DTYPES[getattr(self, "dtype", "float32")]
         return self._new_module(0, torch.device("cpu"), dtype)
+
+    # ------------------------------------------ what sklearn_deep.load checks
+    @classmethod
+    def _restorable_attributes(cls):
+        """The fitted attributes ``sklearn_deep.load`` may set: no other name."""
+        training = TrainingState(learning_rate=0.0).fitted_attributes(False)
+        names = {*training, *cls._fitted_attributes}
+        if cls._continuable():
+            names.add("_training_state")
+        return frozenset(names)
+
+    def _shape_module(self):
+        """The network of the fitted shape on torch's "meta" device.
+
+        ``sklearn_deep.load`` compares its tensors' shapes and dtypes with the
+        file's before building the network for real: nothing may be allocated
+        here, whatever sizes the parameters declare. A family builds its
+        network's class under ``torch.device("meta")`` (not through
+        ``build_uninitialized``, which gives it memory on the CPU).
+        """
+        raise NotImplementedError(
+            f"{type(self).__name__} does not implement _shape_module."
+        )
+
+    def _check_fitted_state(self, *, n_weights, n_bytes):
+        """Raise ``ValueError`` if the restored state does not hang together.
+
+        ``sklearn_deep.load`` calls it once the parameters and fitted
+        attributes are read from a file, before any network is built (the
+        network's own tensors are then compared with the file's by
+        ``_shape_module``). A family checks what prediction relies on, and
+        bounds by ``n_weights`` (the network tensors in the file) and
+        ``n_bytes`` (the file's size) what building the network would cost
+        beyond its tensors: layers, a graph's nodes.
+        """
+        self._validate_params()
 
     def _resolved_batch_size(self, n_samples):
         """``batch_size`` for ``n_samples``: "auto" is ``min(200, n_samples)``."""
@@ -391,6 +441,56 @@ class DeepEstimator(
             return scorer(view, X_val, y_val, **score_params)
 
         return score
+
+
+def check_fitted_count(estimator, name, *, minimum=1, maximum=None):
+    """The fitted attribute ``name``: an int in ``[minimum, maximum]``."""
+    value = getattr(estimator, name, None)
+    if (
+        not isinstance(value, (int, np.integer))
+        or isinstance(value, (bool, np.bool_))
+        or value < minimum
+        or (maximum is not None and value > maximum)
+    ):
+        bounds = f">= {minimum}" if maximum is None else f"in [{minimum}, {maximum}]"
+        raise ValueError(f"{name} must be an int {bounds}, got {value!r}.")
+    return int(value)
+
+
+def check_fitted_classes(estimator, *, minimum=2):
+    """``classes_``: a 1-D array of at least ``minimum`` distinct labels."""
+    classes = getattr(estimator, "classes_", None)
+    if not isinstance(classes, np.ndarray) or classes.ndim != 1:
+        raise ValueError(f"classes_ must be a 1-D array, got {type(classes).__name__}.")
+    if len(classes) < minimum or len(np.unique(classes)) != len(classes):
+        raise ValueError(
+            f"classes_ must hold at least {minimum} distinct labels, got "
+            f"{len(classes)} labels of which {len(np.unique(classes))} distinct."
+        )
+    return classes
+
+
+def check_feature_names(estimator):
+    """``feature_names_in_``, when set: one string per input feature."""
+    names = getattr(estimator, "feature_names_in_", None)
+    if names is None:
+        return
+    if (
+        not isinstance(names, np.ndarray)
+        or names.ndim != 1
+        or len(names) != estimator.n_features_in_
+        or not all(isinstance(name, str) for name in names)
+    ):
+        raise ValueError("feature_names_in_ must hold one name per input feature.")
+
+
+def check_layer_count(n_layers, n_weights):
+    """Refuse more layers than the file holds weight tensors for."""
+    if n_layers > n_weights:
+        raise ValueError(
+            f"the parameters make {n_layers} layers but the file holds "
+            f"{n_weights} network tensors."
+        )
 
 
 def restart(state):

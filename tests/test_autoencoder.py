@@ -21,7 +21,7 @@ from sklearn.decomposition import PCA
 from sklearn.exceptions import NotFittedError
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import GridSearchCV, train_test_split
+from sklearn.model_selection import GridSearchCV, cross_val_score, train_test_split
 from sklearn.pipeline import Pipeline
 
 from sklearn_deep import Autoencoder, MLPClassifier, MLPRegressor
@@ -250,10 +250,21 @@ def test_same_seed_same_codes_and_global_rng_untouched():
     np.testing.assert_array_equal(first, second)
 
 
-def test_noise_is_applied_in_training_only():
+@pytest.mark.parametrize("noise_type", ["gaussian", "masking"])
+def test_noise_is_applied_in_training_only(noise_type):
     X = np.random.RandomState(0).normal(size=(30, 5))
-    ae = _small_ae(n_components=2, noise=1.0).fit(X)
-    np.testing.assert_array_equal(ae.transform(X), ae.transform(X))
+    noisy = _small_ae(n_components=2, noise=0.5, noise_type=noise_type).fit(X)
+    clean = _small_ae(n_components=2, noise=0.0, noise_type=noise_type).fit(X)
+    # The same seed starts both from the same weights: only the noise seen in
+    # training can set them apart.
+    noisy_weights, clean_weights = (ae.module_.state_dict() for ae in (noisy, clean))
+    assert noisy_weights.keys() == clean_weights.keys()
+    assert any(
+        not torch.allclose(noisy_weights[key], clean_weights[key])
+        for key in noisy_weights
+    ), "noise had no effect on training"
+    # ... and none at prediction.
+    np.testing.assert_array_equal(noisy.transform(X), noisy.transform(X))
 
 
 # ------------------------------------------------------------------ errors
@@ -425,20 +436,37 @@ def test_pretraining_helps_with_few_labels(digits):
 def test_init_survives_clone_and_grid_search(digits):
     X_train, _, y_train, _ = digits
     ae = _small_ae(n_components=8, hidden_layer_sizes=(32,)).fit(X_train)
+    encoder = [layer.weight.clone() for layer in ae.module_.encoder.linear_layers]
+    X_small, y_small = X_train[:300], y_train[:300]
+    # Frozen for every epoch, the first two layers keep the encoder's weights.
     clf = MLPClassifier(
-        hidden_layer_sizes=(32, 8), init=ae, max_iter=3, random_state=0, device="cpu"
+        hidden_layer_sizes=(32, 8),
+        init=ae,
+        freeze_init_epochs=3,
+        max_iter=3,
+        random_state=0,
+        device="cpu",
     )
     cloned = clone(clf)
     assert cloned.init is ae and hasattr(cloned.init, "module_")
-    search = GridSearchCV(clf, {"alpha": [1e-4, 1e-2]}, cv=2).fit(
-        X_train[:300], y_train[:300]
-    )
-    assert search.best_estimator_.init is not None
-    # A grid over init itself: FrozenEstimator keeps the candidates fitted.
+    search = GridSearchCV(clf, {"alpha": [1e-4, 1e-2]}, cv=2).fit(X_small, y_small)
+    best = search.best_estimator_.module_.linear_layers
+    for layer, weight in zip(best[:2], encoder, strict=True):
+        torch.testing.assert_close(layer.weight, weight, rtol=0, atol=0)
+    # A grid over init itself: FrozenEstimator keeps the candidates fitted, and
+    # its candidate scores as init=ae does, unlike init=None.
     search = GridSearchCV(
         clf, {"init": [None, FrozenEstimator(ae)]}, cv=2, error_score="raise"
-    ).fit(X_train[:300], y_train[:300])
-    assert len(search.cv_results_["params"]) == 2
+    ).fit(X_small, y_small)
+    splits = [search.cv_results_[f"split{i}_test_score"] for i in range(2)]
+    scratch, pretrained = np.transpose(splits)
+    np.testing.assert_array_equal(
+        pretrained, cross_val_score(clf, X_small, y_small, cv=2)
+    )
+    assert not np.array_equal(pretrained, scratch)
+    # No search refitted or changed the autoencoder.
+    for layer, weight in zip(ae.module_.encoder.linear_layers, encoder, strict=True):
+        assert torch.equal(layer.weight, weight)
 
 
 def test_init_errors_are_clear(digits):

@@ -69,10 +69,18 @@ def test_early_stopping_agrees_across_ranks(runs):
     assert runs["rank0-seeded"]["n_iter"] < 40
 
 
-def test_accuracy_matches_the_single_process_fit(runs):
+def test_fit_matches_the_single_process_fit(runs):
     # Each rank trains on half of every global batch and the gradients are
-    # averaged: the same updates as one process, up to float rounding.
-    single = float(runs["single-seeded"]["accuracy"])
-    parallel = float(runs["rank0-seeded"]["accuracy"])
-    assert single > 0.7
-    assert abs(parallel - single) <= 0.03
+    # averaged: the same updates as one process, up to float rounding (the
+    # weights agree within about 3e-7), so early stopping stops alike.
+    single, parallel = runs["single-seeded"], runs["rank0-seeded"]
+    assert float(single["accuracy"]) > 0.7
+    assert int(parallel["n_iter"]) == int(single["n_iter"])
+    weights = sorted(key for key in single if key.startswith("arr_"))
+    assert weights and sorted(key for key in parallel if key.startswith("arr_")) == (
+        weights
+    )
+    for key in weights:
+        np.testing.assert_allclose(
+            parallel[key], single[key], rtol=0, atol=1e-5, err_msg=key
+        )

@@ -86,7 +86,7 @@ def _fast_gcn(**params):
 
 
 # ------------------------------------------------------ the paper's benchmarks
-def _paper_accuracy(name, n_seeds=5):
+def _paper_accuracies(name, n_seeds=5):
     data = _planetoid(name)
     y_test = data.target[data.test_index]
     scores = []
@@ -105,17 +105,25 @@ def _paper_accuracy(name, n_seeds=5):
             y_val=data.target[data.val_index],
         )
         scores.append(clf.score(data.test_index, y_test))
-    return np.mean(scores)
+    return np.array(scores)
+
+
+# The thresholds sit a little below what seeds 0-4 give (cora: mean 0.819,
+# lowest 0.815; citeseer: mean 0.712, lowest 0.690) and below the spread of
+# 20 seeds (cora: mean 0.822, sd 0.006, lowest 0.807; citeseer: mean 0.710,
+# sd 0.009, lowest 0.690), so that other platforms' rounding cannot fail them.
 
 
 def test_cora_test_accuracy_reproduces_the_paper():
-    # The paper reports 81.5%; five seeds average above 80%.
-    assert _paper_accuracy("cora") >= 0.80
+    # The paper reports 81.5%.
+    scores = _paper_accuracies("cora")
+    assert scores.mean() >= 0.812 and scores.min() >= 0.80, scores
 
 
 def test_citeseer_test_accuracy_reproduces_the_paper():
-    # The paper reports 70.3%; five seeds average above 69%.
-    assert _paper_accuracy("citeseer") >= 0.69
+    # The paper reports 70.3%.
+    scores = _paper_accuracies("citeseer")
+    assert scores.mean() >= 0.70 and scores.min() >= 0.68, scores
 
 
 # ------------------------------------------------------------------- the maths
@@ -193,12 +201,15 @@ def test_graph_without_edges_is_an_mlp_on_the_features():
     features = rng.randn(n_nodes, 4)
     labels = (features[:, 0] + features[:, 1] > 0).astype(int)
     empty = sp.csr_matrix((n_nodes, n_nodes))
+    # Without dropout: on 4 features and 40 nodes it makes the accuracy below
+    # a matter of the seed (0.55 to 1 over ten seeds, 0.95 to 1 without).
     clf = GCNClassifier(
         empty,
         features,
         normalize_features=False,
         hidden_layer_sizes=(8,),
         max_iter=200,
+        dropout=0.0,
         dtype="float64",
         random_state=0,
         device="cpu",
@@ -225,9 +236,15 @@ def test_communities_are_learned_from_edges_when_features_are_noise(seed):
     train = _labelled(labels, per_class=8, seed=seed)
     rest = np.setdiff1d(np.arange(len(labels)), train)
     # Averaging noise over a community's edges gives its nodes a common
-    # direction, which 16 labelled nodes are enough to name.
+    # direction, which 16 labelled nodes are enough to name. (Dropout of half
+    # of 32 noise features left some seeds at chance.)
     clf = GCNClassifier(
-        adjacency, noise, normalize_features=False, random_state=0, device="cpu"
+        adjacency,
+        noise,
+        normalize_features=False,
+        dropout=0.0,
+        random_state=0,
+        device="cpu",
     )
     assert clf.fit(train, labels[train]).score(rest, labels[rest]) >= 0.9
     # The features alone say nothing: without edges the same model guesses.
@@ -252,9 +269,21 @@ def test_alpha_penalises_the_first_layer_only():
     weak = _fast_gcn(max_iter=50, alpha=0.0, dropout=0.0).fit(TRAIN, LABELS[TRAIN])
     first = [float(m.module_.layers[0].weight.detach().norm()) for m in (strong, weak)]
     assert first[0] < 0.5 * first[1]
-    # The reported loss is the mean cross-entropy plus alpha / 2 ||W0||^2.
-    w0 = strong.module_.layers[0].weight.detach()
-    assert strong.loss_ > 0.5 * 1.0 * float(w0.square().sum())
+    # The reported loss is the mean cross-entropy plus alpha / 2 ||W0||^2 (the
+    # paper's unscaled weight decay): the cross-entropy of the last epoch's
+    # forward pass, i.e. of the weights one epoch earlier fits with, and the
+    # penalty of the weights the epoch ends with (the engine adds it once per
+    # epoch, after the steps).
+    params = dict(alpha=1.0, dropout=0.0, dtype="float64")
+    before = _fast_gcn(max_iter=49, **params).fit(TRAIN, LABELS[TRAIN])
+    after = _fast_gcn(max_iter=50, **params).fit(TRAIN, LABELS[TRAIN])
+    assert after.loss_curve_[:-1] == before.loss_curve_
+    proba = before.predict_proba(TRAIN)
+    cross_entropy = -np.mean(np.log(proba[np.arange(len(TRAIN)), LABELS[TRAIN]]))
+    w0 = after.module_.layers[0].weight.detach()
+    np.testing.assert_allclose(
+        after.loss_, cross_entropy + 0.5 * 1.0 * float(w0.square().sum()), rtol=1e-12
+    )
 
 
 # ------------------------------------------------------ the estimator contract
@@ -294,11 +323,21 @@ def test_transform_gives_hidden_embeddings():
 
 def test_early_stopping_with_explicit_validation_nodes():
     val = np.setdiff1d(np.arange(len(LABELS)), TRAIN)[::2]
-    clf = _fast_gcn(early_stopping=True, max_iter=200)
+    # At this learning rate the validation loss rises again: training stops
+    # after ten epochs without a new best (at epoch 93 of 200, best 82).
+    clf = _fast_gcn(
+        early_stopping=True, max_iter=200, learning_rate_init=0.1, random_state=1
+    )
     clf.fit(TRAIN, LABELS[TRAIN], X_val=val, y_val=LABELS[val])
-    assert len(clf.validation_scores_) == clf.n_iter_
+    assert len(clf.validation_scores_) == clf.n_iter_ < 200
     assert clf.best_validation_score_ == max(clf.validation_scores_)
+    assert clf.validation_scores_[-1] < clf.best_validation_score_ - 0.1
     assert clf.best_loss_ is None
+    # The fitted network is the best epoch's: its score (minus the validation
+    # cross-entropy) is the best one, not the last epoch's.
+    proba = clf.predict_proba(val)
+    score = np.mean(np.log(proba[np.arange(len(val)), LABELS[val]]))
+    np.testing.assert_allclose(score, clf.best_validation_score_, rtol=1e-5)
     # Without X_val, a stratified part of the labelled nodes validates.
     clf = _fast_gcn(early_stopping=True, validation_fraction=0.25).fit(
         TRAIN, LABELS[TRAIN]

@@ -375,18 +375,21 @@ def test_feature_names_in_from_dataframe():
 def test_same_pipeline_code_works_with_either_import(module):
     Classifier = sk_nn.MLPClassifier if module == "sklearn" else MLPClassifier
     X, y = load_iris(return_X_y=True)
-    pipeline = Pipeline(
-        [
-            ("scale", StandardScaler()),
-            ("mlp", Classifier(hidden_layer_sizes=(20,), max_iter=50, random_state=0)),
-        ]
+    mlp = Classifier(
+        hidden_layer_sizes=(20,), max_iter=100, learning_rate_init=0.01, random_state=0
     )
-    pipeline.fit(X, y)
+    pipeline = Pipeline([("scale", StandardScaler()), ("mlp", mlp)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        pipeline.fit(X, y)
     prediction = pipeline.predict(X)
     assert prediction.shape == y.shape
     assert set(prediction) <= set(y)
     assert pipeline.predict_proba(X).shape == (len(X), 3)
-    assert pipeline.score(X, y) > 0.6
+    # Both reach 0.973-0.987 training accuracy over seeds 0-19 with these
+    # parameters (0.98 and 0.973 with seed 0); a wrong loss or update rule stays
+    # far below (50 epochs at the default rate gave 0.43-0.84 for either).
+    assert pipeline.score(X, y) >= 0.95
     assert pipeline.named_steps["mlp"].coefs_[0].shape == (4, 20)
 
 

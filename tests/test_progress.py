@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from sklearn.datasets import make_classification
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import get_scorer
 from sklearn.model_selection import GridSearchCV
 
 from sklearn_deep import (
@@ -60,7 +61,15 @@ def test_not_verbose_prints_nothing_in_parallel_search(data, capfd):
 
 
 # --------------------------------------------------------------- callbacks
-callback = pytest.importorskip("sklearn.callback")
+try:
+    from sklearn import callback
+except ImportError:  # scikit-learn < 1.9
+    callback = None
+
+# Only these tests need sklearn.callback: the verbose ones above run anyway.
+needs_callbacks = pytest.mark.skipif(
+    callback is None, reason="sklearn.callback needs scikit-learn >= 1.9"
+)
 
 
 class Recorder:
@@ -103,20 +112,35 @@ def _predict_one_row(estimator):
     estimator.predict(np.zeros((1, estimator.n_features_in_), int))
 
 
-@pytest.mark.parametrize("Estimator", [MLPClassifier, MLPRegressor])
-def test_scoring_monitor_scores_every_epoch(Estimator, data):
+@needs_callbacks
+@pytest.mark.parametrize(
+    "Estimator, scoring", [(MLPClassifier, "neg_log_loss"), (MLPRegressor, "r2")]
+)
+def test_scoring_monitor_scores_every_epoch(Estimator, scoring, data):
     X, y = data
-    scoring = "r2" if Estimator is MLPRegressor else "accuracy"
     monitor = callback.ScoringMonitor(scoring=scoring)
-    est = Estimator(hidden_layer_sizes=(4,), max_iter=4, random_state=0)
+    params = dict(hidden_layer_sizes=(4,), random_state=0, device="cpu")
+    est = Estimator(max_iter=4, **params)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         est.set_callbacks(monitor).fit(X, y)
+        # The network after epoch k is the one a fit of k epochs ends with.
+        expected = [
+            get_scorer(scoring)(Estimator(max_iter=k, **params).fit(X, y), X, y)
+            for k in range(1, 5)
+        ]
     rows = monitor.get_logs().data
     assert Counter(row["task_name"] for row in rows) == {"epoch": 4, "fit": 1}
+    epochs = [row for row in rows if row["task_name"] == "epoch"]
+    assert [row["task_id"] for row in epochs] == [0, 1, 2, 3]
+    np.testing.assert_allclose([row[scoring] for row in epochs], expected, rtol=1e-6)
+    assert len(set(expected)) == 4  # each row scored its own epoch's network
+    (fit_row,) = [row for row in rows if row["task_name"] == "fit"]
+    assert fit_row[scoring] == pytest.approx(get_scorer(scoring)(est, X, y))
     assert not hasattr(est, "_callback_fit_ctx")
 
 
+@needs_callbacks
 def test_callback_stops_training_after_its_epoch(data):
     recorder = Recorder(stop_after=2)
     clf = _clf(max_iter=50).set_callbacks(recorder)
@@ -130,6 +154,7 @@ def test_callback_stops_training_after_its_epoch(data):
     assert recorder.setups == recorder.teardowns == 1
 
 
+@needs_callbacks
 def test_callbacks_propagate_from_grid_search(data):
     recorder = Recorder()
     search = GridSearchCV(_clf(), {"alpha": [1e-4, 1e-2]}, cv=2)
@@ -142,6 +167,7 @@ def test_callbacks_propagate_from_grid_search(data):
     assert counts[("MLPClassifier", "epoch")] == 15
 
 
+@needs_callbacks
 def test_callback_teardown_after_a_failed_fit(data):
     recorder = Recorder(fail=True)
     clf = _clf().set_callbacks(recorder)
@@ -152,6 +178,7 @@ def test_callback_teardown_after_a_failed_fit(data):
     assert not hasattr(clf, "_callback_fit_ctx")
 
 
+@needs_callbacks
 def test_partial_fit_is_one_epoch_task(data):
     recorder = Recorder()
     clf = _clf().set_callbacks(recorder)
@@ -159,6 +186,7 @@ def test_partial_fit_is_one_epoch_task(data):
     assert recorder.tasks == [("MLPClassifier", "epoch"), ("MLPClassifier", "fit")]
 
 
+@needs_callbacks
 def test_gcn_accepts_callbacks():
     adjacency, X, y = _ring_graph()
     recorder = Recorder()
@@ -172,6 +200,7 @@ def test_gcn_accepts_callbacks():
     }
 
 
+@needs_callbacks
 def test_autoencoder_accepts_callbacks(data):
     X, _ = data
     recorder = Recorder(
@@ -185,6 +214,7 @@ def test_autoencoder_accepts_callbacks(data):
     assert recorder.tasks == [("Autoencoder", "epoch")] * 2 + [("Autoencoder", "fit")]
 
 
+@needs_callbacks
 def test_tagger_accepts_callbacks():
     X = [["the", "dog", "runs"], ["a", "cat", "eats"]] * 5
     y = [["D", "N", "V"]] * 10

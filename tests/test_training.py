@@ -1020,7 +1020,7 @@ def _torch_threads_scorer(estimator, X, y, sample_weight=None):
     return torch.get_num_threads()
 
 
-def _thread_reporting_classifier():
+def _thread_reporting_classifier(n_threads=None):
     return MLPClassifier(
         hidden_layer_sizes=(8,),
         max_iter=3,
@@ -1028,6 +1028,7 @@ def _thread_reporting_classifier():
         scoring=_torch_threads_scorer,
         random_state=0,
         device="cpu",
+        n_threads=n_threads,
     )
 
 
@@ -1038,18 +1039,44 @@ def _blobs_for_threads():
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("n_threads, expected", [(None, 3), (2, 2), (1, 1), (5, 3)])
+def test_n_threads_caps_torch_threads_while_fitting_and_restores_them(
+    n_threads, expected
+):
+    # torch set to 3 threads, which neither joblib nor this machine's core
+    # count would give: only the estimator's own thread budget can make the fit
+    # train with 2 or 1, and it never raises the caller's 3.
+    X, y = _blobs_for_threads()
+    threads_before = torch.get_num_threads()
+    torch.set_num_threads(3)
+    try:
+        estimator = _thread_reporting_classifier(n_threads).fit(X, y)
+        assert set(estimator.validation_scores_) == {expected}
+        assert torch.get_num_threads() == 3
+    finally:
+        torch.set_num_threads(threads_before)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_parallel_workers_train_with_the_threads_joblib_grants():
     # Two loky workers on this machine may use cpu_count // 2 threads each
-    # between them; more would oversubscribe the cores.
+    # between them; more would oversubscribe the cores. Asking for every core
+    # with n_threads must not lift that limit.
     import joblib
     from sklearn.model_selection import cross_validate
 
     X, y = _blobs_for_threads()
     threads_before = torch.get_num_threads()
+    n_cores = joblib.cpu_count()
     result = cross_validate(
-        _thread_reporting_classifier(), X, y, cv=2, n_jobs=2, return_estimator=True
+        _thread_reporting_classifier(n_threads=n_cores + 1),
+        X,
+        y,
+        cv=2,
+        n_jobs=2,
+        return_estimator=True,
     )
-    granted = max(1, joblib.cpu_count() // 2)
+    granted = max(1, n_cores // 2)
     for estimator in result["estimator"]:
         assert set(estimator.validation_scores_) == {granted}
     assert torch.get_num_threads() == threads_before
@@ -1062,7 +1089,8 @@ def test_training_honours_threadpoolctl_thread_limits_and_restores_them():
     X, y = _blobs_for_threads()
     threads_before = torch.get_num_threads()
     with threadpool_limits(limits=1):
-        estimator = _thread_reporting_classifier().fit(X, y)
+        # n_threads=2 must not lift the limit in force.
+        estimator = _thread_reporting_classifier(n_threads=2).fit(X, y)
     assert set(estimator.validation_scores_) == {1}
     assert torch.get_num_threads() == threads_before
 
@@ -1276,10 +1304,7 @@ class _FailingTeardown(Hook):
 
 
 def test_a_failing_hook_does_not_keep_the_others_from_giving_state_back():
-    from sklearn_deep._training._process_state import (
-        SeededGlobalRandomness,
-        ThreadBudget,
-    )
+    from sklearn_deep._training._process_state import ThreadBudget
     from sklearn_deep._training._steps import make_step
 
     module, batches, _, _ = _linear_problem()
@@ -1288,7 +1313,7 @@ def test_a_failing_hook_does_not_keep_the_others_from_giving_state_back():
     expected = torch.rand(3)
     torch.manual_seed(123)
     threads = torch.get_num_threads()
-    hooks = [ThreadBudget(1), SeededGlobalRandomness(), _FailingTeardown()]
+    hooks = [ThreadBudget(1), _FailingTeardown()]
     step = make_step(module, LOSSES["squared_error"], config)
     with pytest.raises(RuntimeError, match="teardown failed"):
         run_training(step, module, batches, config, hooks=hooks)

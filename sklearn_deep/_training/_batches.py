@@ -5,6 +5,11 @@ network itself for small MLPs; slicing whole tensors by a random permutation
 does not. Dense data stays on the training device, so a batch never crosses the
 bus; sparse data stays a scipy matrix on the host and only one batch at a time is
 made dense.
+
+A minibatch whose rows all have zero weight is skipped: it has nothing to learn
+from (its weighted loss is 0 / 0), and an optimiser step on it would still move
+the weights by their momentum and the penalty. Which batches to skip is found
+once per epoch, and only when some weights are zero.
 """
 
 import itertools
@@ -26,7 +31,9 @@ class Batches:
     target : torch.Tensor
         Targets, first dimension aligned with ``inputs``.
     sample_weight : torch.Tensor or None
-        Per-row weights, or ``None`` for equal weights.
+        Per-row non-negative weights, or ``None`` for equal weights. At least
+        one of the rows trained on must have a positive weight; the batches
+        whose rows all have zero weight are left out of each epoch.
     batch_size : int
         Rows per batch (clipped to the number of rows); the last may be smaller.
     shuffle : bool
@@ -72,6 +79,16 @@ class Batches:
         self._sparse = sp.issparse(inputs)
         if self._sparse:
             self.inputs = sp.csr_matrix(inputs)
+        self._some_zero_weights = False
+        if sample_weight is not None:
+            positive = (sample_weight if rows is None else sample_weight[rows]) > 0
+            if not bool(positive.any()):
+                raise ValueError(
+                    "Sample weights must contain at least one non-zero number "
+                    "among the rows trained on (the rows held out for "
+                    "validation excluded)."
+                )
+            self._some_zero_weights = not bool(positive.all())
 
     @property
     def sizes(self):
@@ -94,10 +111,12 @@ class Batches:
 
         With ``world_size > 1`` (data-parallel training) every rank draws the
         same order and yields only its own part, ``rank`` of ``world_size``
-        nearly equal parts, of each batch.
+        nearly equal parts, of each batch. Batches whose rows all have zero
+        weight are skipped (on every rank alike).
         """
         starts = [0, *itertools.accumulate(self.sizes)]
         bounds = list(zip(starts[:-1], starts[1:], strict=True))
+        order = None
         if self.shuffle:
             n = self.n_samples
             if self.order is not None:
@@ -108,6 +127,11 @@ class Batches:
             indices = (order[start:stop] for start, stop in bounds)
         else:
             indices = (slice(start, stop) for start, stop in bounds)
+        if self._some_zero_weights:
+            weighted = self._weighted_batches(order, starts)
+            indices = (
+                index for index, keep in zip(indices, weighted, strict=True) if keep
+            )
         if world_size > 1:
             device = self.target.device
             indices = (_shard(index, rank, world_size, device) for index in indices)
@@ -120,6 +144,21 @@ class Batches:
                 self.target[index],
                 None if weight is None else weight[index],
             )
+
+    def _weighted_batches(self, order, starts):
+        """Whether each batch of the epoch has a row of positive weight.
+
+        One host synchronisation per epoch: positive rows are counted by a
+        cumulative sum over the epoch's order, read at the batch boundaries.
+        """
+        weight = self.sample_weight
+        if self.rows is not None:
+            weight = weight[self.rows]
+        if order is not None:
+            weight = weight[order]
+        counts = torch.cumsum(weight > 0, dim=0)
+        ends = torch.tensor(starts[1:], device=counts.device) - 1
+        return (torch.diff(counts[ends], prepend=counts.new_zeros(1)) > 0).tolist()
 
     def _input_rows(self, index):
         if self._tuple:

@@ -3,11 +3,23 @@
 ``run_training`` is a short loop over a *step* (``_steps.py``: what an epoch
 does to the weights) and *hooks* (``_hooks.py``: everything around it, from
 stopping and weight averaging to progress, scikit-learn's callbacks,
-data-parallel agreement, the thread budget and torch's global generator). The
-loop itself owns only the learning-rate schedule, the bookkeeping of the
+data-parallel agreement and the thread budget). The loop itself owns only the
+run's random generators, the learning-rate schedule, the bookkeeping of the
 training state, a clear error when memory runs out, a clean stop on Ctrl-C and
 scikit-learn's ``ConvergenceWarning``. ``train`` assembles the standard step and
 hooks from a ``TrainingConfig``; estimators call it through their base.
+
+Randomness: each call draws every random number from two generators of its
+own, on the training device, seeded from ``config.seed`` and the epochs done so
+far (so that runs repeat exactly while successive ``partial_fit`` calls differ):
+``run.generator`` shuffles the batches, and ``run.noise_generator`` (a seed
+derived from the same two numbers) is the one that the network's
+``RandomDraws`` layers (dropout, word dropout, input noise) draw from during
+the call, through ``sklearn_deep.nn.draw_from``. Two generators keep the batch
+order independent of whether and how much the network draws, so that ranks of
+data-parallel training, whose shards differ in size, still agree on it. torch's
+global generator is never read or reseeded: fits in several threads at once
+give their serial results.
 
 Why not skorch's ``NeuralNet.fit_loop``: its per-batch machinery (a DataLoader
 with per-sample collation, a callback round and a history row per batch) cost
@@ -19,16 +31,14 @@ epoch.
 
 import time
 
+import numpy as np
 import torch
 from sklearn.exceptions import ConvergenceWarning
 
 from sklearn_deep._training._averaging import WeightAveraging
 from sklearn_deep._training._distributed import DataParallel
 from sklearn_deep._training._hooks import Hook, Run, call_hooks
-from sklearn_deep._training._process_state import (
-    SeededGlobalRandomness,
-    ThreadBudget,
-)
+from sklearn_deep._training._process_state import ThreadBudget
 from sklearn_deep._training._progress import Progress
 from sklearn_deep._training._schedules import (
     schedule_completed,
@@ -38,6 +48,7 @@ from sklearn_deep._training._state import TrainingState
 from sklearn_deep._training._steps import make_step
 from sklearn_deep._training._stopping import Stopping
 from sklearn_deep.exceptions import TrainingMemoryError
+from sklearn_deep.nn import draw_from
 from sklearn_deep.utils._torch import make_generator
 from sklearn_deep.utils._warnings import warn_from_caller
 
@@ -104,7 +115,6 @@ def train(
     # and before the callbacks see it.
     hooks = [
         ThreadBudget(n_threads),
-        SeededGlobalRandomness(),
         DataParallel(),
         Stopping(),
     ]
@@ -154,13 +164,45 @@ def run_training(
     # that runs repeat exactly while successive partial_fit calls see new orders.
     generator = make_generator(config.seed + state.n_iter, device=config.device)
     run = Run(module, config, state, batches, max_epochs, generator, description)
+    run.noise_generator = make_generator(
+        noise_seed(config.seed, state.n_iter), device=config.device
+    )
+    with draw_from(module, run.noise_generator):
+        _run_epochs(run, step, hooks, validation_score)
+    module.eval()
+    state.optimizer_state = step.state_dict()
+    if warn_on_max_iter and not (
+        state.converged or state.interrupted or schedule_completed(config, state)
+    ):
+        warn_from_caller(
+            f"Stochastic Optimizer: Maximum iterations ({max_epochs}) reached and "
+            "the optimization hasn't converged yet.",
+            ConvergenceWarning,
+        )
+    return state
+
+
+def noise_seed(seed, n_iter):
+    """The seed of the noise generator of a call seeded ``seed`` after ``n_iter``.
+
+    Derived by numpy's ``SeedSequence``, so that the stream is independent of
+    the shuffling generator's (seeded ``seed + n_iter``) and the same on every
+    machine.
+    """
+    sequence = np.random.SeedSequence([seed % 2**64, n_iter])
+    return int(sequence.generate_state(1, np.uint64)[0])
+
+
+def _run_epochs(run, step, hooks, validation_score):
+    """The epochs of one call, with the hooks' beginning and end around them."""
+    config, state, batches = run.config, run.state, run.batches
     started, error = [], None
     try:
         for hook in hooks:
             hook.on_train_begin(run)
             started.append(hook)
         step.begin(run)
-        for _ in range(max_epochs):
+        for _ in range(run.max_epochs):
             _epoch(run, step, hooks, validation_score)
             if run.stop or step.finished(run):
                 break
@@ -186,25 +228,14 @@ def run_training(
         raise
     finally:
         _end_hooks(reversed(started), run, error)
-    module.eval()
-    state.optimizer_state = step.state_dict()
-    if warn_on_max_iter and not (
-        state.converged or state.interrupted or schedule_completed(config, state)
-    ):
-        warn_from_caller(
-            f"Stochastic Optimizer: Maximum iterations ({max_epochs}) reached and "
-            "the optimization hasn't converged yet.",
-            ConvergenceWarning,
-        )
-    return state
 
 
 def _end_hooks(hooks, run, error):
     """Tell every hook that training ended, even when one of them fails.
 
-    Hooks give back process state (torch's threads and global generator), so
-    a failing hook must not keep the others from running; its error is raised
-    after them, unless training already ends in an error of its own.
+    Hooks give back process state (torch's threads), so a failing hook must
+    not keep the others from running; its error is raised after them, unless
+    training already ends in an error of its own.
     """
     failure = None
     for hook in hooks:

@@ -3,8 +3,7 @@
 A hook is told about the stages of training and acts on the ``Run``: it can
 swap weights (averaging), decide to stop (stopping, callbacks), show progress,
 replace how the loss and score are agreed on (data-parallel) or set up and tear
-down the process state a fit needs (threads, torch's global generator). The
-stages, in order:
+down the process state a fit needs (threads). The stages, in order:
 
 ``on_train_begin(run)``
     once, before the first epoch;
@@ -55,7 +54,10 @@ class Run:
     ``module`` is the network whose weights hooks snapshot, average and restore
     (a step that trains several networks passes one module holding them all);
     ``forward`` is what the step runs forward passes through (``module``, or a
-    data-parallel wrapper of it).
+    data-parallel wrapper of it). ``generator`` shuffles the batches;
+    ``noise_generator`` is the one the network's random layers (dropout, noise)
+    draw from during the call, and any other draw of the step should too:
+    torch's global generator belongs to the user.
     """
 
     module: torch.nn.Module
@@ -74,6 +76,7 @@ class Run:
     score: float | None = None
     epoch_seconds: float = 0.0
     stop: bool = False
+    noise_generator: torch.Generator | None = None
     # How ranks agree on the loss and the validation score (data-parallel
     # training replaces these; alone, a value is its own agreement).
     reduce_loss: object = _same

@@ -13,6 +13,8 @@ the (weighted) mean over samples, in scikit-learn's scaling so that
   outputs, for counts and other non-negative targets.
 
 They take logits rather than probabilities because the fused forms are stable.
+A batch whose weights are all zero has a weighted loss of 0 (and no gradient),
+not 0 / 0; the batches skip such minibatches anyway.
 """
 
 import torch
@@ -20,7 +22,9 @@ import torch.nn.functional as F
 
 
 def _weighted_mean(per_sample, sample_weight):
-    return (per_sample * sample_weight).sum() / sample_weight.sum()
+    """``sum(w * loss) / sum(w)``; 0 when every weight is 0 (no host sync)."""
+    total = sample_weight.sum()
+    return (per_sample * sample_weight).sum() / torch.where(total > 0, total, 1.0)
 
 
 def cross_entropy(output, target, sample_weight=None):

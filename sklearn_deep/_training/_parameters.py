@@ -146,7 +146,9 @@ with a strong-Wolfe line search, good for small data sets.""",
             ["random_state"],
             "int, RandomState instance or None",
             """Seeds weight initialisation, shuffling, dropout and the validation split.
-Pass an int for reproducible results; torch's global seed is not touched.""",
+Pass an int for reproducible results. Every draw comes from the fit's own
+generators: torch's global generator is neither read nor reseeded, and fits
+running at once in several threads give their serial results.""",
             in_config=False,
         ),
         _entry(

@@ -8,9 +8,8 @@ fit beside another busy process ran 10-200x slower than a 1-thread one, while
 ``GridSearchCV(n_jobs=2)`` over 1-thread workers ran in 0.62x the time of
 ``n_jobs=1`` (see benchmarks/RESULTS.md).
 
-``SeededGlobalRandomness`` forks torch's global generator for the fit and seeds
-the fork, so that layers drawing from it (dropout) repeat exactly while the
-caller's random state is left as it was.
+torch's global generator is not process state a fit touches: every random
+number of a fit comes from the run's own generators (see ``_engine.py``).
 """
 
 import torch
@@ -34,22 +33,3 @@ class ThreadBudget(Hook):
         if self.before is not None:
             torch.set_num_threads(self.before)
             self.before = None
-
-
-class SeededGlobalRandomness(Hook):
-    """Fork torch's global generator and seed the fork from the run's seed."""
-
-    def __init__(self):
-        self.fork = None
-
-    def on_train_begin(self, run):
-        device = run.config.device
-        devices = [device] if device.type == "cuda" else []
-        self.fork = torch.random.fork_rng(devices=devices)
-        self.fork.__enter__()
-        torch.manual_seed(run.config.seed + run.state.n_iter)
-
-    def on_train_end(self, run, error):
-        if self.fork is not None:
-            self.fork.__exit__(None, None, None)
-            self.fork = None

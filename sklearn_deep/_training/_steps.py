@@ -91,7 +91,7 @@ class FirstOrderStep:
         step = fast_step(self.optimizer)
         l1, l2 = config.alpha_l1, config.alpha
         record_every = max(1, len(batches) // GRADIENT_NORM_SAMPLES)
-        batch_losses, batch_norms = [], []
+        batch_losses, batch_norms, batch_sizes = [], [], []
         shards = batches.epoch(run.generator, run.rank, run.world_size)
         for i, (inputs, target, sample_weight) in enumerate(shards):
             loss = loss_fn(module(inputs), target, sample_weight)
@@ -104,6 +104,8 @@ class FirstOrderStep:
                 # Gradients of (alpha / 2 ||w||^2 + alpha_l1 ||w||_1) / n, with n
                 # the batch's total sample weight: scikit-learn's scaling of the
                 # penalty (a shard stands for 1 / world_size of its batch).
+                # n > 0 but on a data-parallel shard whose rows all have zero
+                # weight (whole batches of zero weight are skipped).
                 n = (
                     target.shape[0]
                     if sample_weight is None
@@ -111,9 +113,9 @@ class FirstOrderStep:
                 )
                 n *= run.world_size
                 grads = [w.grad for w in weights]
-                if l2:
+                if l2 and n > 0:
                     torch._foreach_add_(grads, weights, alpha=l2 / n)
-                if l1:
+                if l1 and n > 0:
                     torch._foreach_add_(
                         grads, torch._foreach_sign(weights), alpha=l1 / n
                     )
@@ -128,11 +130,16 @@ class FirstOrderStep:
                 )
             step()
             batch_losses.append(loss.detach())
-        # One host synchronisation per epoch, not per batch.
-        sizes = torch.tensor(batches.sizes, dtype=batch_losses[0].dtype)
+            batch_sizes.append(target.shape[0])
+        # One host synchronisation per epoch, not per batch. The mean is over
+        # the batches trained on (those of zero weight are skipped).
+        n_rows = sum(batch_sizes)
+        sizes = torch.tensor(batch_sizes, dtype=batch_losses[0].dtype)
         losses = torch.stack(batch_losses).cpu()
-        data_loss = float((losses * sizes).sum() / batches.n_samples)
-        penalty = penalty_value(weights, config) * len(sizes) / batches.n_samples
+        data_loss = float((losses * sizes).sum() / n_rows)
+        penalty = (
+            penalty_value(weights, config) * len(sizes) / (n_rows * run.world_size)
+        )
         norms = torch.stack([torch.stack(n) for n in batch_norms]).mean(dim=0)
         return data_loss + penalty, norms.cpu().tolist()
 
@@ -151,13 +158,15 @@ class LBFGSStep(FirstOrderStep):
         shards = run.batches.epoch(run.generator, run.rank, run.world_size)
         inputs, target, sample_weight = next(shards)
         n = target.shape[0] if sample_weight is None else float(sample_weight.sum())
-        n *= run.world_size
+        # scikit-learn's 1 / n scaling of the penalty (0 for a data-parallel
+        # shard whose rows all have zero weight).
+        scale = 1.0 / (n * run.world_size) if n > 0 else 0.0
 
         def closure():
             optimizer.zero_grad(set_to_none=True)
             loss = loss_fn(module(inputs), target, sample_weight)
             if config.alpha or config.alpha_l1:
-                loss = loss + penalty_tensor(weights, config) / n
+                loss = loss + penalty_tensor(weights, config) * scale
             loss.backward()
             return loss
 
@@ -166,7 +175,7 @@ class LBFGSStep(FirstOrderStep):
         # weights.
         with torch.no_grad():
             loss = loss_fn(module(inputs), target, sample_weight)
-            loss = float(loss) + penalty_value(weights, config) / n
+            loss = float(loss) + penalty_value(weights, config) * scale
         norms = [float(w.grad.norm()) for w in weights]
         return loss, norms
 

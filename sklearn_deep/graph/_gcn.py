@@ -36,6 +36,9 @@ from sklearn_deep.utils._sklearn_compat import (
 )
 from sklearn_deep.utils._torch import to_numpy, to_tensor
 
+# Nodes a model file may declare whatever its size (see _check_fitted_state).
+_LOAD_FREE_NODES = 2**14
+
 
 class GCNClassifier(ClassifierMixin, DeepEstimator):
     """Graph convolutional network classifier for the nodes of one graph.
@@ -198,7 +201,8 @@ default="relu"
         """,
         "random_state": """
             Seeds weight initialisation, dropout and the validation split. Pass an
-            int for reproducible results; torch's global seed is not touched.
+            int for reproducible results. Every draw comes from the fit's own
+            generators: torch's global generator is neither read nor reseeded.
         """,
         "tol": """
             Tolerance for the convergence and early-stopping tests. Without early
@@ -239,6 +243,13 @@ default="relu"
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "normalize_features": ["boolean"],
     }
+    _fitted_attributes = (
+        "n_features_in_",
+        "feature_names_in_",
+        "classes_",
+        "n_nodes_",
+        "n_node_features_",
+    )
 
     def __init__(
         self,
@@ -396,8 +407,8 @@ default="relu"
             len(self.classes_),
             activation=self.activation,
             dropout=self.dropout,
+            generator=generator,
         )
-        module.reset_parameters(generator)
         return module.to(device=device, dtype=dtype)
 
     def _validate_nodes(self, X, y=None, *, n_nodes, reset):
@@ -513,6 +524,71 @@ default="relu"
             )
         outputs, nodes = self._outputs(X)
         return to_numpy(outputs[-2]).astype(np.float64, copy=False)[nodes]
+
+    # --------------------------------------------- checks of sklearn_deep.load
+    def _shape_module(self):
+        from sklearn_deep.nn import GraphConvolution
+        from sklearn_deep.utils._torch import TORCH_DTYPES
+
+        # The graph and the features are data held outside the state dict:
+        # only the layers are built, whose weights the file holds.
+        widths = [
+            self.n_node_features_,
+            *check_hidden_layer_sizes(self.hidden_layer_sizes),
+            len(self.classes_),
+        ]
+        with torch.device("meta"):
+            module = torch.nn.Module()
+            module.layers = torch.nn.ModuleList(
+                GraphConvolution(n_in, n_out)
+                for n_in, n_out in zip(widths[:-1], widths[1:], strict=True)
+            )
+        return module.to(TORCH_DTYPES[self.dtype])
+
+    def _check_fitted_state(self, *, n_weights, n_bytes):
+        from sklearn_deep.base import (
+            check_feature_names,
+            check_fitted_classes,
+            check_fitted_count,
+            check_layer_count,
+        )
+
+        super()._check_fitted_state(n_weights=n_weights, n_bytes=n_bytes)
+        hidden_layer_sizes = check_hidden_layer_sizes(self.hidden_layer_sizes)
+        check_layer_count(len(hidden_layer_sizes) + 1, n_weights)
+        check_fitted_classes(self)
+        check_fitted_count(self, "n_features_in_", maximum=1)
+        check_feature_names(self)
+        # Building the network normalises the graph, in time and memory linear
+        # in its nodes even without an edge. A file that save wrote holds
+        # several bytes per node (the adjacency's row pointers, the features
+        # or the first layer's weights), so more nodes than it has bytes / 8
+        # (beyond a small graph) are declared, not held.
+        n_nodes = check_fitted_count(self, "n_nodes_")
+        if n_nodes > max(_LOAD_FREE_NODES, n_bytes // 8):
+            raise ValueError(
+                f"n_nodes_={n_nodes} is more nodes than a file of {n_bytes} bytes "
+                "can hold."
+            )
+        if np.shape(self.adjacency) != (n_nodes, n_nodes):
+            raise ValueError(
+                f"adjacency has shape {np.shape(self.adjacency)}, not that of "
+                f"n_nodes_={n_nodes} nodes."
+            )
+        n_node_features = n_nodes
+        if self.node_features is not None:
+            shape = np.shape(self.node_features)
+            if len(shape) != 2 or shape[0] != n_nodes:
+                raise ValueError(
+                    f"node_features has shape {shape} for {n_nodes} nodes."
+                )
+            n_node_features = shape[1]
+        check_fitted_count(self, "n_node_features_")
+        if self.n_node_features_ != n_node_features:
+            raise ValueError(
+                f"n_node_features_ is {self.n_node_features_} but the graph's "
+                f"nodes have {n_node_features} features."
+            )
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -88,14 +88,16 @@ def checked_node_indices(X, n_nodes, name):
             f"{name} must hold integer node indices (rows of adjacency), got "
             f"dtype {X.dtype}."
         )
-    nodes = X[:, 0].astype(np.int64)
-    if nodes.size and (nodes.min() < 0 or nodes.max() >= n_nodes):
-        bad = nodes[(nodes < 0) | (nodes >= n_nodes)]
+    # Checked before the cast to int64, which would wrap uint64 values of
+    # 2**63 and above round to negative ones: the message shows the real ones.
+    column = X[:, 0]
+    outside = (column < 0) | (column >= n_nodes)
+    if outside.any():
         raise ValueError(
             f"{name} holds node indices outside 0..{n_nodes - 1} (the graph has "
-            f"{n_nodes} nodes): {bad[:5].tolist()}."
+            f"{n_nodes} nodes): {column[outside][:5].tolist()}."
         )
-    return nodes
+    return column.astype(np.int64)
 
 
 def checked_labels(y):

@@ -19,7 +19,12 @@ from sklearn_deep.base import (
 from sklearn_deep.neural_network._network_parameters import (
     NETWORK_PARAMETER_CONSTRAINTS,
 )
-from sklearn_deep.nn import ACTIVATIONS, NOISE_TYPES, AutoencoderNetwork
+from sklearn_deep.nn import (
+    ACTIVATIONS,
+    NOISE_TYPES,
+    AutoencoderNetwork,
+    build_uninitialized,
+)
 from sklearn_deep.utils._fitting import check_hidden_layer_sizes
 from sklearn_deep.utils._sklearn_compat import Interval, StrOptions, _fit_context
 from sklearn_deep.utils._torch import to_tensor
@@ -197,6 +202,12 @@ default="identity"
         "noise_type": [StrOptions(set(NOISE_TYPES))],
         "sparsity": [Interval(Real, 0, None, closed="left")],
     }
+    _fitted_attributes = (
+        "n_features_in_",
+        "feature_names_in_",
+        "encoder_layer_sizes_",
+        "reconstruction_error_",
+    )
 
     _training_docs = {
         "early_stopping": """
@@ -431,7 +442,8 @@ default="identity"
                 )
 
     def _build_module(self, device, dtype, generator):
-        module = AutoencoderNetwork(
+        module = build_uninitialized(
+            AutoencoderNetwork,
             self.n_features_in_,
             check_hidden_layer_sizes(self.hidden_layer_sizes),
             self.n_components,
@@ -484,6 +496,44 @@ default="identity"
         tags = super().__sklearn_tags__()
         tags.transformer_tags.preserves_dtype = ["float64"]
         return tags
+
+    # --------------------------------------------- checks of sklearn_deep.load
+    def _shape_module(self):
+        from sklearn_deep.utils._torch import TORCH_DTYPES
+
+        with torch.device("meta"):
+            module = AutoencoderNetwork(
+                self.n_features_in_,
+                check_hidden_layer_sizes(self.hidden_layer_sizes),
+                self.n_components,
+                activation=self.activation,
+                code_activation=self.code_activation,
+                tied_weights=self.tied_weights,
+                noise_type=self.noise_type,
+                noise=self.noise,
+                dropout=self.dropout,
+                batch_norm=self.batch_norm,
+            )
+        return module.to(TORCH_DTYPES[self.dtype])
+
+    def _check_fitted_state(self, *, n_weights, n_bytes):
+        from sklearn_deep.base import (
+            check_feature_names,
+            check_fitted_count,
+            check_layer_count,
+        )
+
+        super()._check_fitted_state(n_weights=n_weights, n_bytes=n_bytes)
+        hidden_layer_sizes = check_hidden_layer_sizes(self.hidden_layer_sizes)
+        check_layer_count(len(hidden_layer_sizes) + 1, n_weights)
+        check_fitted_count(self, "n_features_in_")
+        check_feature_names(self)
+        sizes = [*hidden_layer_sizes, self.n_components]
+        if getattr(self, "encoder_layer_sizes_", None) != sizes:
+            raise ValueError(
+                f"encoder_layer_sizes_ must be {sizes} for these parameters, got "
+                f"{getattr(self, 'encoder_layer_sizes_', None)!r}."
+            )
 
 
 def _row_lookup(inputs, dtype, device):

@@ -13,7 +13,7 @@ from numbers import Integral
 import numpy as np
 import torch
 from sklearn.base import is_regressor
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import check_array, check_is_fitted, check_non_negative
 
 from sklearn_deep._training import LOSSES, Batches
 from sklearn_deep.base import DeepEstimator, FitData, TabularMixin, forward_rows
@@ -21,7 +21,7 @@ from sklearn_deep.neural_network import _pretraining
 from sklearn_deep.neural_network._network_parameters import (
     NETWORK_PARAMETER_CONSTRAINTS,
 )
-from sklearn_deep.nn import MultilayerPerceptron
+from sklearn_deep.nn import MultilayerPerceptron, build_uninitialized
 from sklearn_deep.utils._fitting import check_hidden_layer_sizes
 from sklearn_deep.utils._sklearn_compat import (
     HasMethods,
@@ -29,6 +29,41 @@ from sklearn_deep.utils._sklearn_compat import (
     _check_sample_weight,
 )
 from sklearn_deep.utils._torch import PREDICT_BLOCK_ROWS, to_numpy, to_tensor
+
+
+def weights_with_class_weight(sample_weight, class_weight, dtype):
+    """The per-sample weights ``sample_weight * class_weight``, checked.
+
+    ``class_weight`` (one weight per sample, from the classes) passes the
+    checks ``sample_weight`` passes, in scikit-learn's words where it has them:
+    finite in the network's ``dtype``, non-negative, and the product not all
+    zero. The product is computed (and returned) in float64.
+    """
+    class_weight = np.asarray(class_weight, dtype=np.float64)
+    weights = class_weight
+    if sample_weight is not None:
+        weights = np.asarray(sample_weight, dtype=np.float64) * class_weight
+    # Cast to the network's dtype, where too large a value becomes infinite.
+    with np.errstate(over="ignore"):
+        check_array(
+            class_weight, ensure_2d=False, dtype=dtype, input_name="class_weight"
+        )
+        check_non_negative(class_weight, "`class_weight`")
+        if sample_weight is not None:
+            check_array(
+                weights,
+                ensure_2d=False,
+                dtype=dtype,
+                input_name="sample_weight * class_weight",
+            )
+    if not np.any(weights):
+        raise ValueError(
+            "Sample weights must contain at least one non-zero number: "
+            "class_weight"
+            + ("" if sample_weight is None else " times sample_weight")
+            + " is zero for every sample."
+        )
+    return weights
 
 
 class BaseMultilayerPerceptron(TabularMixin, DeepEstimator):
@@ -39,6 +74,13 @@ class BaseMultilayerPerceptron(TabularMixin, DeepEstimator):
         "init": [None, HasMethods(["transform", "inverse_transform"])],
         "freeze_init_epochs": [Interval(Integral, 0, None, closed="left")],
     }
+    _fitted_attributes = (
+        "n_features_in_",
+        "feature_names_in_",
+        "n_outputs_",
+        "out_activation_",
+        "n_layers_",
+    )
 
     def __sklearn_clone__(self):
         cloned = super().__sklearn_clone__()
@@ -98,8 +140,8 @@ class BaseMultilayerPerceptron(TabularMixin, DeepEstimator):
         target, loss_name = self._encode_target(y, first_call=not fit.continuing)
         class_weight = self._class_sample_weight(y)
         if class_weight is not None:
-            sample_weight = (
-                class_weight if sample_weight is None else sample_weight * class_weight
+            sample_weight = weights_with_class_weight(
+                sample_weight, class_weight, X.dtype
             )
         self._check_batch_norm_samples(X.shape[0])
         return FitData(
@@ -120,7 +162,8 @@ class BaseMultilayerPerceptron(TabularMixin, DeepEstimator):
 
     def _build_module(self, device, dtype, generator):
         hidden_layer_sizes = check_hidden_layer_sizes(self.hidden_layer_sizes)
-        module = MultilayerPerceptron(
+        module = build_uninitialized(
+            MultilayerPerceptron,
             self.n_features_in_,
             hidden_layer_sizes,
             self.n_outputs_,
@@ -250,3 +293,38 @@ class BaseMultilayerPerceptron(TabularMixin, DeepEstimator):
         """Bias vectors, ``intercepts_[i]`` of shape (n_units_out,)."""
         check_is_fitted(self)
         return [to_numpy(layer.bias).copy() for layer in self.module_.linear_layers]
+
+    # --------------------------------------------- checks of sklearn_deep.load
+    def _shape_module(self):
+        from sklearn_deep.utils._torch import TORCH_DTYPES
+
+        with torch.device("meta"):
+            module = MultilayerPerceptron(
+                self.n_features_in_,
+                check_hidden_layer_sizes(self.hidden_layer_sizes),
+                self.n_outputs_,
+                activation=self.activation,
+                dropout=self.dropout,
+                batch_norm=self.batch_norm,
+            )
+        return module.to(TORCH_DTYPES[self.dtype])
+
+    def _check_fitted_state(self, *, n_weights, n_bytes):
+        from sklearn_deep.base import (
+            check_feature_names,
+            check_fitted_count,
+            check_layer_count,
+        )
+
+        super()._check_fitted_state(n_weights=n_weights, n_bytes=n_bytes)
+        hidden_layer_sizes = check_hidden_layer_sizes(self.hidden_layer_sizes)
+        check_layer_count(len(hidden_layer_sizes) + 1, n_weights)
+        check_fitted_count(self, "n_features_in_")
+        check_feature_names(self)
+        check_fitted_count(self, "n_outputs_")
+        n_layers = len(hidden_layer_sizes) + 2
+        if getattr(self, "n_layers_", None) != n_layers:
+            raise ValueError(
+                f"n_layers_ is {getattr(self, 'n_layers_', None)!r} but "
+                f"hidden_layer_sizes makes {n_layers} layers."
+            )

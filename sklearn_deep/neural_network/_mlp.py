@@ -7,7 +7,7 @@ from sklearn.metrics import accuracy_score, r2_score
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
-from sklearn.utils.validation import column_or_1d
+from sklearn.utils.validation import check_array, column_or_1d
 
 from sklearn_deep.base import store_parameters
 from sklearn_deep.neural_network._base import BaseMultilayerPerceptron
@@ -26,6 +26,11 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
         **BaseMultilayerPerceptron._parameter_constraints,
         "class_weight": [dict, StrOptions({"balanced"}), None],
     }
+    _fitted_attributes = (
+        *BaseMultilayerPerceptron._fitted_attributes,
+        "classes_",
+        "_target_type",
+    )
 
     def __init__(
         self,
@@ -261,6 +266,31 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
             return self.classes_[(proba[:, 0] > 0.5).astype(int)]
         return (proba > 0.5).astype(int)
 
+    def _check_fitted_state(self, *, n_weights, n_bytes):
+        from sklearn_deep.base import check_fitted_classes
+
+        super()._check_fitted_state(n_weights=n_weights, n_bytes=n_bytes)
+        classes = check_fitted_classes(self)
+        # The outputs and their activation of each kind of target: the
+        # network's output layer is then checked against n_outputs_.
+        outputs = {
+            "binary": (1, "logistic"),
+            "multiclass": (len(classes), "softmax"),
+            "multilabel": (len(classes), "logistic"),
+        }
+        target_type = getattr(self, "_target_type", None)
+        if not isinstance(target_type, str) or target_type not in outputs:
+            raise ValueError(f"Unknown target type {target_type!r}.")
+        if target_type == "binary" and len(classes) != 2:
+            raise ValueError(f"A binary model has 2 classes, not {len(classes)}.")
+        n_outputs, activation = outputs[target_type]
+        if (self.n_outputs_, self.out_activation_) != (n_outputs, activation):
+            raise ValueError(
+                f"A {target_type} model of {len(classes)} classes has "
+                f"n_outputs_={n_outputs} and out_activation_={activation!r}, not "
+                f"{self.n_outputs_} and {self.out_activation_!r}."
+            )
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_label = True
@@ -391,6 +421,15 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
 
     def _encode_target(self, y, first_call):
         y = y.reshape(-1, 1) if y.ndim == 1 else y
+        # validate_data converts only an object y to float, and checks it
+        # before that conversion turns None into NaN: a y of strings, and the
+        # NaN, are found here, in the network's dtype (where values beyond its
+        # range would be infinite), in scikit-learn's words.
+        dtype = np.float32 if self.dtype == "float32" else np.float64
+        if y.dtype.kind in "US":
+            y = y.astype(object)  # numpy's message then quotes the bare string
+        with np.errstate(over="ignore"):
+            y = check_array(y, ensure_2d=False, dtype=dtype, input_name="y")
         if self.loss == "poisson" and np.any(y < 0):
             raise ValueError(
                 "Some value(s) of y are negative which is not allowed for Poisson "
@@ -408,6 +447,15 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
 
     def _activate(self, output):
         return output.exp() if self.out_activation_ == "exp" else output
+
+    def _check_fitted_state(self, *, n_weights, n_bytes):
+        super()._check_fitted_state(n_weights=n_weights, n_bytes=n_bytes)
+        activation = "exp" if self.loss == "poisson" else "identity"
+        if self.out_activation_ != activation:
+            raise ValueError(
+                f"loss={self.loss!r} has out_activation_={activation!r}, not "
+                f"{self.out_activation_!r}."
+            )
 
     def _default_validation_metric(self, y_true, output, sample_weight):
         if y_true.ndim == 1:

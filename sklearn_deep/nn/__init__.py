@@ -1,13 +1,25 @@
-"""Plain ``torch.nn.Module`` networks used by the estimators (no scikit-learn here)."""
+"""Plain ``torch.nn.Module`` networks used by the estimators (no scikit-learn here).
+
+Randomness: every network draws its initial weights in
+``reset_parameters(generator)``, and its layers that draw random numbers in
+training (``RandomDraws``: dropout, word dropout, input noise) draw from their
+``generator`` attribute, which ``draw_from`` sets; torch's global generator
+only when none is given.
+"""
 
 from sklearn_deep.nn._activations import ACTIVATIONS, make_activation
 from sklearn_deep.nn._autoencoder import NOISE_TYPES, AutoencoderNetwork
+from sklearn_deep.nn._dropout import Dropout, RandomDraws, draw_from
 from sklearn_deep.nn._gcn import (
     GraphConvolution,
     GraphConvolutionalNetwork,
     normalize_adjacency,
 )
-from sklearn_deep.nn._init import WEIGHT_INITS, initialize_linear
+from sklearn_deep.nn._init import (
+    WEIGHT_INITS,
+    build_uninitialized,
+    initialize_linear,
+)
 from sklearn_deep.nn._mlp import MultilayerPerceptron
 from sklearn_deep.nn._recurrent import PaddedLSTM
 from sklearn_deep.nn._tagger import (
@@ -24,12 +36,16 @@ __all__ = [
     "AutoencoderNetwork",
     "CharCNN",
     "CharLSTM",
+    "Dropout",
     "GraphConvolution",
     "GraphConvolutionalNetwork",
     "LinearChainCRF",
     "MultilayerPerceptron",
     "PaddedLSTM",
+    "RandomDraws",
     "SequenceTagger",
+    "build_uninitialized",
+    "draw_from",
     "initialize_linear",
     "make_activation",
     "normalize_adjacency",

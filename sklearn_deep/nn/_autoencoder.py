@@ -9,8 +9,9 @@ network, pulls the solution towards an orthogonal projection like PCA's.
 A denoising autoencoder (Vincent et al., 2008) corrupts its input during
 training only and learns to reconstruct the clean input: ``InputNoise`` adds
 Gaussian noise or zeroes a random fraction of the features. Like dropout it is
-inactive in ``eval()`` mode and draws from torch's global generator, which the
-training engine forks and seeds, so results depend on the estimator's seed only.
+inactive in ``eval()`` mode and draws from its ``generator`` (see
+``sklearn_deep.nn.draw_from``), which the training engine sets for each fit, so
+results depend on the estimator's seed only.
 """
 
 import torch
@@ -18,12 +19,13 @@ from torch import nn
 from torch.nn import functional as F
 
 from sklearn_deep.nn._activations import make_activation
+from sklearn_deep.nn._dropout import RandomDraws
 from sklearn_deep.nn._mlp import MultilayerPerceptron
 
 NOISE_TYPES = ("gaussian", "masking")
 
 
-class InputNoise(nn.Module):
+class InputNoise(RandomDraws, nn.Module):
     """Corrupt the input in training mode; the identity in ``eval()`` mode.
 
     Parameters
@@ -34,9 +36,12 @@ class InputNoise(nn.Module):
         fill the gaps, not learn a different input scale).
     level : float
         The standard deviation, or the masked fraction.
+    generator : torch.Generator, default=None
+        Where the noise is drawn from (torch's global generator when None); the
+        ``generator`` attribute, which ``draw_from`` sets.
     """
 
-    def __init__(self, noise_type="gaussian", level=0.0):
+    def __init__(self, noise_type="gaussian", level=0.0, *, generator=None):
         super().__init__()
         if noise_type not in NOISE_TYPES:
             raise ValueError(
@@ -44,13 +49,15 @@ class InputNoise(nn.Module):
             )
         self.noise_type = noise_type
         self.level = float(level)
+        self.generator = generator
 
     def forward(self, x):
         if not self.training or self.level == 0:
             return x
+        options = dict(dtype=x.dtype, device=x.device, generator=self.generator)
         if self.noise_type == "gaussian":
-            return x + self.level * torch.randn_like(x)
-        return x * (torch.rand_like(x) >= self.level).to(x.dtype)
+            return x + self.level * torch.randn(x.shape, **options)
+        return x * (torch.rand(x.shape, **options) >= self.level).to(x.dtype)
 
     def extra_repr(self):
         return f"noise_type={self.noise_type!r}, level={self.level}"

@@ -31,7 +31,7 @@ import torch
 from torch import nn
 
 from sklearn_deep.nn._activations import make_activation
-from sklearn_deep.nn._dropout import dropout
+from sklearn_deep.nn._dropout import Dropout
 
 # torch warns, once per process, that sparse CSR support is in beta. The few
 # CSR operations used here are stable; absorb that one warning at import so
@@ -186,6 +186,9 @@ class GraphConvolution(nn.Module):
         Widths of the input and output node representations.
     bias : bool, default=True
         Whether to add a learned bias after propagation.
+    generator : torch.Generator, default=None
+        The generator the initial weights are drawn from (see
+        ``reset_parameters``); torch's global generator when None.
 
     Attributes
     ----------
@@ -193,12 +196,12 @@ class GraphConvolution(nn.Module):
     bias : torch.nn.Parameter of shape (out_features,) or None
     """
 
-    def __init__(self, in_features, out_features, *, bias=True):
+    def __init__(self, in_features, out_features, *, bias=True, generator=None):
         super().__init__()
         self.in_features, self.out_features = in_features, out_features
         self.weight = nn.Parameter(torch.empty(in_features, out_features))
         self.bias = nn.Parameter(torch.empty(out_features)) if bias else None
-        self.reset_parameters()
+        self.reset_parameters(generator)
 
     @torch.no_grad()
     def reset_parameters(self, generator=None):
@@ -226,6 +229,8 @@ class GraphConvolutionalNetwork(nn.Module):
     features it drops their non-zero entries ("sparse dropout"), so the
     features are never made dense; with identity features (``features=None``)
     it drops whole rows of the first weight matrix, which is the same thing.
+    Its masks are drawn from the generator of ``dropout_layer`` (see
+    ``sklearn_deep.nn.draw_from``), torch's global one unless set.
 
     Parameters
     ----------
@@ -245,10 +250,15 @@ class GraphConvolutionalNetwork(nn.Module):
         Probability of dropping an input of each layer during training.
     bias : bool, default=True
         Whether the layers add a bias.
+    generator : torch.Generator, default=None
+        The generator the initial weights are drawn from (see
+        ``reset_parameters``); torch's global generator when None.
 
     Attributes
     ----------
     layers : torch.nn.ModuleList of GraphConvolution
+    dropout_layer : Dropout
+        The dropout of every layer's input, drawing from its ``generator``.
     n_nodes, n_features : int
     """
 
@@ -262,6 +272,7 @@ class GraphConvolutionalNetwork(nn.Module):
         activation="relu",
         dropout=0.5,
         bias=True,
+        generator=None,
     ):
         super().__init__()
         n_nodes = adjacency.shape[0]
@@ -274,6 +285,7 @@ class GraphConvolutionalNetwork(nn.Module):
         self.n_nodes = n_nodes
         self.n_features = n_nodes if features is None else features.shape[1]
         self.dropout = dropout
+        self.dropout_layer = Dropout(dropout)
         self.adjacency = _SparseMatrix(adjacency)
         # "identity" features are never stored: X @ W is W itself.
         if features is None:
@@ -286,7 +298,7 @@ class GraphConvolutionalNetwork(nn.Module):
             self.register_buffer("dense_features", features, persistent=False)
         widths = [self.n_features, *hidden_layer_sizes, n_outputs]
         self.layers = nn.ModuleList(
-            GraphConvolution(n_in, n_out, bias=bias)
+            GraphConvolution(n_in, n_out, bias=bias, generator=generator)
             for n_in, n_out in zip(widths[:-1], widths[1:], strict=True)
         )
         self.activation = make_activation(activation)
@@ -305,18 +317,16 @@ class GraphConvolutionalNetwork(nn.Module):
 
     def _first_product(self, weight):
         """``dropout(X) @ W`` for the first layer, without densifying ``X``."""
-        p, training = self.dropout, self.training
+        drop = self.dropout_layer
         if self.feature_kind == "sparse":
-            values = dropout(self.features.values, p, training)
-            return self.features.matmul(weight, values)
+            return self.features.matmul(weight, drop(self.features.values))
         if self.feature_kind == "identity":
             # The identity has one non-zero per node: dropping node i's feature
             # drops row i of W.
-            if not training or p == 0:
+            if not drop.training or drop.p == 0:
                 return weight
-            keep = torch.ones_like(weight[:, :1])
-            return weight * dropout(keep, p, training)
-        return dropout(self.dense_features, p, training) @ weight
+            return weight * drop(torch.ones_like(weight[:, :1]))
+        return drop(self.dense_features) @ weight
 
     def propagate(self):
         """The output of every layer for all nodes, first hidden layer to last."""
@@ -327,7 +337,7 @@ class GraphConvolutionalNetwork(nn.Module):
             if i == 0:
                 product = self._first_product(layer.weight)
             else:
-                product = dropout(hidden, self.dropout, self.training) @ layer.weight
+                product = self.dropout_layer(hidden) @ layer.weight
             hidden = self.adjacency.matmul(product)
             if layer.bias is not None:
                 hidden = hidden + layer.bias

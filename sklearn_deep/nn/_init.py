@@ -6,6 +6,12 @@ normal with variance ``2 / (n_in + n_out)``. He et al. (2015) use ``2 / n_in`` f
 ReLU units. Sparse initialisation (Martens, 2010) gives each unit only a fraction
 of non-zero incoming weights, so units start out different without saturating.
 Biases start at zero in every scheme.
+
+torch's own layers draw a default initialisation from torch's global generator
+when they are built; ``build_uninitialized`` builds a network without any such
+draw, for its ``reset_parameters(generator)`` to initialise, and
+``torch_default_uniform`` draws torch's default initialisation of a layer from a
+given generator.
 """
 
 import math
@@ -66,3 +72,33 @@ def initialize_linear(layer, scheme, generator, *, sparse_density=0.1):
         )
     if layer.bias is not None:
         layer.bias.zero_()
+
+
+def build_uninitialized(factory, *args, **kwargs):
+    """``factory(*args, **kwargs)`` with its parameters and buffers left unset.
+
+    The network is built on the "meta" device, where the default
+    initialisation of torch's layers draws nothing from torch's global
+    generator (and computes nothing), then given uninitialised memory on the
+    CPU. The caller must set every parameter and buffer, as the networks'
+    ``reset_parameters(generator)`` do. Not for networks whose constructor
+    takes data (a graph): their buffers would be lost.
+    """
+    with torch.device("meta"):
+        module = factory(*args, **kwargs)
+    return module.to_empty(device="cpu")
+
+
+@torch.no_grad()
+def torch_default_uniform(layer, generator):
+    """torch's default initialisation of ``layer``, drawn from ``generator``.
+
+    That of ``nn.Linear`` and ``nn.Conv1d``: weight and bias uniform on
+    ``[-1 / sqrt(fan_in), 1 / sqrt(fan_in)]`` (``kaiming_uniform_`` with
+    ``a = sqrt(5)`` for the weight), ``fan_in`` the inputs of one output unit.
+    """
+    fan_in = math.prod(layer.weight.shape[1:])
+    bound = 1.0 / math.sqrt(fan_in) if fan_in > 0 else 0.0
+    layer.weight.uniform_(-bound, bound, generator=generator)
+    if layer.bias is not None:
+        layer.bias.uniform_(-bound, bound, generator=generator)

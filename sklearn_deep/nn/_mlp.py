@@ -3,6 +3,7 @@
 from torch import nn
 
 from sklearn_deep.nn._activations import make_activation
+from sklearn_deep.nn._dropout import Dropout
 from sklearn_deep.nn._init import initialize_linear
 
 
@@ -28,7 +29,8 @@ class MultilayerPerceptron(nn.Sequential):
     activation : str, default="relu"
         Name of the hidden activation (see ``ACTIVATIONS``).
     dropout : float, default=0.0
-        Probability of zeroing a hidden unit during training.
+        Probability of zeroing a hidden unit during training; the masks are
+        drawn from the generator of the ``Dropout`` layers (see ``draw_from``).
     batch_norm : bool, default=False
         Whether to normalise each hidden layer's pre-activations over the batch.
     """
@@ -51,7 +53,7 @@ class MultilayerPerceptron(nn.Sequential):
                 layers.append(nn.BatchNorm1d(n_out))
             layers.append(make_activation(activation))
             if dropout > 0:
-                layers.append(nn.Dropout(dropout))
+                layers.append(Dropout(dropout))
         layers.append(nn.Linear(widths[-1], n_outputs))
         super().__init__(*layers)
 

@@ -14,10 +14,23 @@ positions therefore equal those of a packed ``nn.LSTM`` with the same weights;
 outputs at padded positions are meaningless and must be masked by the caller.
 """
 
+import math
+
 import torch
 from torch import nn
 
 from sklearn_deep.nn._dropout import Dropout
+
+
+@torch.no_grad()
+def reset_lstm(lstm, generator=None):
+    """torch's default initialisation of an ``nn.LSTM``, from ``generator``.
+
+    Every weight and bias uniform on ``[-1 / sqrt(hidden_size), +...]``.
+    """
+    bound = 1.0 / math.sqrt(lstm.hidden_size) if lstm.hidden_size > 0 else 0.0
+    for parameter in lstm.parameters():
+        parameter.uniform_(-bound, bound, generator=generator)
 
 
 def reverse_within_lengths(x, lengths):
@@ -86,6 +99,12 @@ class PaddedLSTM(nn.Module):
                     for _ in range(self.num_directions)
                 )
             )
+
+    def reset_parameters(self, generator=None):
+        """torch's default initialisation of every LSTM, from ``generator``."""
+        for directions in self.layers:
+            for lstm in directions:
+                reset_lstm(lstm, generator)
 
     def forward(self, x, lengths):
         """Outputs (batch, time, output_size); positions past ``lengths`` are junk."""

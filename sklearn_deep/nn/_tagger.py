@@ -16,6 +16,9 @@ count of non-zero ids. Padding never reaches the LSTM's outputs at real tokens
 the character encoder (only real tokens are encoded, padded character positions
 are masked out of the max-pool), the loss or the CRF (all masked), so a
 sentence's output never depends on the other sentences of its batch.
+
+Every network here has ``reset_parameters(generator)``, drawing all its initial
+weights from ``generator`` (torch's global generator when None).
 """
 
 import math
@@ -25,11 +28,23 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence
 
-from sklearn_deep.nn._dropout import Dropout
-from sklearn_deep.nn._recurrent import PaddedLSTM
+from sklearn_deep.nn._dropout import Dropout, RandomDraws
+from sklearn_deep.nn._init import torch_default_uniform
+from sklearn_deep.nn._recurrent import PaddedLSTM, reset_lstm
 
 # Word id that stands for any word outside the vocabulary.
 UNKNOWN = 1
+
+
+@torch.no_grad()
+def reset_embedding(embedding, generator=None):
+    """Uniform with variance ``1 / embedding_dim``; the padding row (0) zero.
+
+    Not torch's N(0, 1), whose scale swamps the LSTM's input gates.
+    """
+    bound = math.sqrt(3.0 / embedding.embedding_dim)
+    embedding.weight.uniform_(-bound, bound, generator=generator)
+    embedding.weight[0].zero_()
 
 
 class CharCNN(nn.Module):
@@ -50,6 +65,11 @@ class CharCNN(nn.Module):
         self.embedding = nn.Embedding(n_chars, embedding_dim, padding_idx=0)
         self.conv = nn.Conv1d(embedding_dim, n_filters, kernel_size=3, padding=1)
         self.output_size = n_filters
+
+    def reset_parameters(self, generator=None):
+        """Embeddings as ``reset_embedding``, the convolution as torch's default."""
+        reset_embedding(self.embedding, generator)
+        torch_default_uniform(self.conv, generator)
 
     def forward(self, chars):
         """``chars`` (n_words, max_chars) -> (n_words, n_filters)."""
@@ -91,6 +111,11 @@ class CharLSTM(nn.Module):
         )
         self.output_size = 2 * hidden_size
 
+    def reset_parameters(self, generator=None):
+        """Embeddings as ``reset_embedding``, the BiLSTM as torch's default."""
+        reset_embedding(self.embedding, generator)
+        reset_lstm(self.lstm, generator)
+
     def forward(self, chars):
         """``chars`` (n_words, max_chars) -> (n_words, 2 * hidden_size)."""
         lengths = (chars != 0).sum(dim=1)
@@ -127,9 +152,11 @@ class LinearChainCRF(nn.Module):
         self.start = nn.Parameter(torch.zeros(n_tags))
         self.end = nn.Parameter(torch.zeros(n_tags))
 
-    def reset_parameters(self):
+    @torch.no_grad()
+    def reset_parameters(self, generator=None):
+        """Every score uniform on [-0.1, 0.1]."""
         for parameter in (self.transitions, self.start, self.end):
-            nn.init.uniform_(parameter, -0.1, 0.1)
+            parameter.uniform_(-0.1, 0.1, generator=generator)
 
     def _forward_scores(self, emissions, mask):
         """Forward variables ``alpha`` (batch, time, tags), frozen after each end."""
@@ -208,8 +235,12 @@ class LinearChainCRF(nn.Module):
         return torch.exp(alphas + betas - log_z[:, None, None])
 
 
-class SequenceTagger(nn.Module):
+class SequenceTagger(RandomDraws, nn.Module):
     """Embeddings -> (Bi)LSTM -> per-token tag scores [-> linear-chain CRF].
+
+    In training, word dropout draws from the ``generator`` attribute and
+    dropout from its ``Dropout`` layers' (see ``draw_from``); torch's global
+    generator unless set.
 
     Parameters
     ----------
@@ -297,34 +328,30 @@ class SequenceTagger(nn.Module):
         self.crf = LinearChainCRF(n_tags) if crf else None
         self.reset_parameters()
 
-    def reset_parameters(self):
-        """Re-initialise every parameter from torch's (global) generator.
+    @torch.no_grad()
+    def reset_parameters(self, generator=None):
+        """Re-initialise every parameter from ``generator`` (None: torch's global).
 
-        Embeddings are uniform with variance 1/width (not torch's N(0, 1), whose
-        scale swamps the LSTM's input gates), LSTM biases give the forget gate a
-        bias of 1 so that early training carries information across tokens.
+        Embeddings are uniform with variance 1/width (``reset_embedding``), the
+        LSTMs, the character CNN and the output layer have torch's default
+        distributions, and the LSTMs' forget gates a bias of 1, so that early
+        training carries information across tokens; the CRF's scores are
+        uniform on [-0.1, 0.1].
         """
-        embeddings = [self.word_embedding, *self.feature_embeddings]
+        for embedding in (self.word_embedding, *self.feature_embeddings):
+            reset_embedding(embedding, generator)
         if self.char_encoder is not None:
-            embeddings.append(self.char_encoder.embedding)
-        for embedding in embeddings:
-            bound = math.sqrt(3.0 / embedding.embedding_dim)
-            nn.init.uniform_(embedding.weight, -bound, bound)
-            with torch.no_grad():
-                embedding.weight[0].zero_()
+            self.char_encoder.reset_parameters(generator)
+        self.lstm.reset_parameters(generator)
+        torch_default_uniform(self.output, generator)
+        if self.crf is not None:
+            self.crf.reset_parameters(generator)
         for lstm in self.modules():
             if isinstance(lstm, nn.LSTM):
-                lstm.reset_parameters()
                 for name, parameter in lstm.named_parameters():
                     if name.startswith("bias_ih"):
-                        with torch.no_grad():
-                            hidden = lstm.hidden_size
-                            parameter[hidden : 2 * hidden].fill_(1.0)
-        if self.char_encoder is not None and hasattr(self.char_encoder, "conv"):
-            self.char_encoder.conv.reset_parameters()
-        self.output.reset_parameters()
-        if self.crf is not None:
-            self.crf.reset_parameters()
+                        hidden = lstm.hidden_size
+                        parameter[hidden : 2 * hidden].fill_(1.0)
 
     def forward(self, inputs):
         """Per-token tag scores (batch, time, n_tags), ``time`` the longest sentence.
@@ -339,7 +366,10 @@ class SequenceTagger(nn.Module):
         words = words[:, :length]
         mask = words != 0
         if self.training and self.word_dropout > 0:
-            drop = torch.rand(words.shape, device=words.device) < self.word_dropout
+            draws = torch.rand(
+                words.shape, device=words.device, generator=self.generator
+            )
+            drop = draws < self.word_dropout
             words = torch.where(drop & mask, torch.full_like(words, UNKNOWN), words)
         parts = [self.word_embedding(words)]
         for i, embedding in enumerate(self.feature_embeddings):

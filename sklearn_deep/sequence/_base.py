@@ -65,6 +65,16 @@ class BaseSequenceTagger(DeepEstimator):
         "batch_size": [Interval(Integral, 1, None, closed="left")],
     }
 
+    _fitted_attributes = (
+        "_token_format",
+        "n_token_features_",
+        "feature_names_",
+        "classes_",
+        "vocabulary_",
+        "char_vocabulary_",
+        "feature_vocabularies_",
+    )
+
     _training_types = {
         "solver": '{"adam", "sgd", "adagrad", "rmsprop"}',
         "batch_size": "int",
@@ -85,8 +95,8 @@ class BaseSequenceTagger(DeepEstimator):
         """,
         "random_state": """
             Seeds the initial weights, the validation split, the batch
-            order and dropout, through local generators (torch's global seed is
-            left alone).
+            order, dropout and word dropout, through the fit's own generators
+            (torch's global generator is neither read nor reseeded).
         """,
         "tol": """
             Minimum improvement of the loss (or of the validation score with
@@ -186,6 +196,37 @@ class BaseSequenceTagger(DeepEstimator):
                 f"{sorted(map(str, unknown))}; known: {self.classes_.tolist()}."
             )
         return METRICS[self.metric](y, self.predict(X))
+
+    def _check_fitted_state(self, *, n_weights, n_bytes):
+        from sklearn_deep.base import check_fitted_classes
+
+        super()._check_fitted_state(n_weights=n_weights, n_bytes=n_bytes)
+        check_fitted_classes(self)
+        token_format = getattr(self, "_token_format", None)
+        if not _is_token_format(token_format):
+            raise ValueError(f"Invalid token format {token_format!r}.")
+        n_features, names = token_features(token_format)
+        if (self.n_token_features_, self.feature_names_) != (n_features, names):
+            raise ValueError(
+                f"Tokens of format {token_format!r} have {n_features} features "
+                f"named {names}, not {self.n_token_features_!r} named "
+                f"{self.feature_names_!r}."
+            )
+        vocabularies = self.feature_vocabularies_
+        if not isinstance(vocabularies, list) or len(vocabularies) != n_features:
+            raise ValueError(f"feature_vocabularies_ must be {n_features} dicts.")
+        for name, vocabulary in [
+            ("vocabulary_", self.vocabulary_),
+            ("char_vocabulary_", self.char_vocabulary_),
+            *(("feature_vocabularies_", v) for v in vocabularies),
+        ]:
+            # The ids index the network's embeddings: 0 and 1 are padding and
+            # unknown, the vocabulary's own run from 2 without a gap.
+            if not isinstance(vocabulary, dict):
+                raise ValueError(f"{name} must be a dict, not {vocabulary!r}.")
+            ids = sorted(i if type(i) is int else -1 for i in vocabulary.values())
+            if ids != list(range(2, len(vocabulary) + 2)):
+                raise ValueError(f"{name} must map its entries to the ids 2, 3, ...")
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -317,3 +358,24 @@ class BaseSequenceTagger(DeepEstimator):
             for k, row in enumerate(rows):
                 results[row] = output[k, : lengths[row]]
         return results
+
+
+def _is_token_format(token_format):
+    """Whether ``token_format`` is one ``parse_sentences`` returns."""
+    if not isinstance(token_format, tuple) or not token_format:
+        return False
+    kind = token_format[0]
+    if kind == "str":
+        return len(token_format) == 1
+    if kind == "tuple":
+        return (
+            len(token_format) == 2
+            and type(token_format[1]) is int
+            and token_format[1] >= 0
+        )
+    return (
+        kind == "dict"
+        and len(token_format) == 2
+        and isinstance(token_format[1], tuple)
+        and all(isinstance(key, str) for key in token_format[1])
+    )

@@ -56,7 +56,11 @@ def tabular_estimators_for_checks():
 
 
 def expected_failed_checks(estimator):
-    """``{check name: reason}`` of the checks ``estimator`` is known to fail."""
+    """``{check name: reason}`` of the checks ``estimator`` is known to fail.
+
+    ``tests/test_common.py`` marks them as strict expected failures: a listed
+    check that passes fails the test, so that the list stays true.
+    """
     if type(estimator).__name__ in CHECK_PARAMETERS and estimator.dtype == "float32":
         return _FLOAT32_EXPECTED_FAILURES
     return {}

@@ -1,0 +1,139 @@
+"""Every benchmark script still runs: its ``--quick`` smoke test, once.
+
+The speed and accuracy figures are the benchmarks' business
+(``benchmarks/RESULTS.md``); a timed test on a shared machine would only be
+noise. These tests run each script in a subprocess with ``--quick`` (tiny data,
+one round, a few epochs; anchors that are not installed are skipped by the
+script itself) and check that it exits with status 0 and prints its table, so
+that a benchmark broken by a change of the package is noticed.
+"""
+
+import importlib.util
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch.distributed as dist
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCHMARKS = ROOT / "benchmarks"
+SHARED = ROOT.parent / "shared" / "datasets"
+
+# script -> (data folders it needs under ../shared/datasets, lines its output
+# must contain: the table's header and separator, and the rows of the trainers
+# that are always installed).
+SCRIPTS = {
+    "bench_autoencoder.py": (
+        [],
+        [
+            "| k | method | test MSE | MSE / PCA |",
+            "| ---: | --- |",
+            "| 2 | sklearn_deep |",
+            "| 16 | sklearn MLPRegressor |",
+        ],
+    ),
+    "bench_gcn.py": (
+        ["planetoid"],
+        [
+            "| trainer | test accuracy (%) |",
+            "| --- | --- |",
+            "| sklearn_deep |",
+            "| bare |",
+            "| bare_our_net |",
+        ],
+    ),
+    "bench_memory.py": (
+        [],
+        [
+            "| early_stopping | baseline (MiB) |",
+            "|---|---:|",
+            "| False |",
+            "| True |",
+        ],
+    ),
+    "bench_mlp.py": (
+        [],
+        [
+            "| batch | trainer | s/epoch (median) |",
+            "|---:|---|",
+            "| 256 | sklearn_deep |",
+            "| 256 | skorch default |",
+            "| 256 | bare torch |",
+        ],
+    ),
+    "bench_scale.py": (
+        [],
+        ["| path | workers / ranks |", "|---|---:|"]
+        # Each path runs where what it needs is installed.
+        + (
+            ["| GridSearchCV, 24 fits | 1 dask worker(s) |", "equals serial |"]
+            if importlib.util.find_spec("distributed")
+            else []
+        )
+        + (
+            ["| DDP fit, 2 epochs | 1 rank(s) |"]
+            if dist.is_available() and dist.is_gloo_available()
+            else []
+        ),
+    ),
+    "bench_tagger.py": (
+        ["conll2000", "ud_english_ewt"],
+        [
+            "| task | trainer | chunk F1 |",
+            "| conll | ours |",
+            "| conll | bare |",
+            "| ewt | ours |",
+            "| task | epochs | ours tokens/CPU s | bare | ours/bare |",
+        ],
+    ),
+    "bench_threads.py": (
+        [],
+        [
+            "| what | setting | wall s (median) |",
+            "|---|---|",
+            "| n_jobs=2 |",
+            "best",
+            "equal |",
+            "| n_threads=2 |",
+        ],
+    ),
+}
+
+
+def _run_quick(script):
+    # The scripts import the package from this tree, whether installed or not.
+    path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    # One thread where a script leaves torch's default: a smoke test measures
+    # nothing, and two threads on cores that other work shares run 10-30x slower
+    # (RESULTS.md, thread policy).
+    env = {**os.environ, "PYTHONPATH": path, "OMP_NUM_THREADS": "1"}
+    return subprocess.run(
+        [sys.executable, str(BENCHMARKS / script), "--quick"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def _missing_data(script):
+    return [f for f in SCRIPTS[script][0] if not (SHARED / f).is_dir()]
+
+
+def test_every_script_is_covered():
+    assert sorted(p.name for p in BENCHMARKS.glob("bench_*.py")) == sorted(SCRIPTS)
+
+
+@pytest.mark.parametrize("script", sorted(SCRIPTS))
+def test_quick_run_prints_its_table(script):
+    missing = _missing_data(script)
+    if missing:
+        pytest.skip(f"../shared/datasets/{', '.join(missing)} absent: no data")
+    result = _run_quick(script)
+    report = f"stdout:\n{result.stdout}\nstderr:\n{result.stderr[-5000:]}"
+    assert result.returncode == 0, report
+    for line in SCRIPTS[script][1]:
+        assert line in result.stdout, f"{line!r} not printed\n{report}"
