@@ -49,7 +49,12 @@ from sklearn_deep._training._parameters import (
     training_constraints,
     training_docs,
 )
-from sklearn_deep.utils._fitting import fit_or_restore
+from sklearn_deep.utils._fitted_checks import (
+    check_feature_names,
+    check_fitted_count,
+    check_layer_count,
+)
+from sklearn_deep.utils._fitting import check_hidden_layer_sizes, fit_or_restore
 from sklearn_deep.utils._pickling import HostPicklingMixin
 from sklearn_deep.utils._sklearn_compat import validate_data
 from sklearn_deep.utils._torch import (
@@ -395,6 +400,14 @@ class DeepEstimator(
             names.add("_training_state")
         return frozenset(names)
 
+    def _network_spec(self):
+        """``(network class, args, kwargs)`` of the fitted shape, or None.
+
+        Families whose network is built from plain sizes give it once here;
+        ``_build_module`` and ``_shape_module`` both build from it.
+        """
+        return None
+
     def _shape_module(self):
         """The network of the fitted shape on torch's "meta" device.
 
@@ -404,9 +417,15 @@ class DeepEstimator(
         network's class under ``torch.device("meta")`` (not through
         ``build_uninitialized``, which gives it memory on the CPU).
         """
-        raise NotImplementedError(
-            f"{type(self).__name__} does not implement _shape_module."
-        )
+        spec = self._network_spec()
+        if spec is None:
+            raise NotImplementedError(
+                f"{type(self).__name__} does not implement _shape_module."
+            )
+        factory, args, kwargs = spec
+        with torch.device("meta"):
+            module = factory(*args, **kwargs)
+        return module.to(TORCH_DTYPES[getattr(self, "dtype", "float32")])
 
     def _check_fitted_state(self, *, n_weights, n_bytes):
         """Raise ``ValueError`` if the restored state does not hang together.
@@ -441,56 +460,6 @@ class DeepEstimator(
             return scorer(view, X_val, y_val, **score_params)
 
         return score
-
-
-def check_fitted_count(estimator, name, *, minimum=1, maximum=None):
-    """The fitted attribute ``name``: an int in ``[minimum, maximum]``."""
-    value = getattr(estimator, name, None)
-    if (
-        not isinstance(value, (int, np.integer))
-        or isinstance(value, (bool, np.bool_))
-        or value < minimum
-        or (maximum is not None and value > maximum)
-    ):
-        bounds = f">= {minimum}" if maximum is None else f"in [{minimum}, {maximum}]"
-        raise ValueError(f"{name} must be an int {bounds}, got {value!r}.")
-    return int(value)
-
-
-def check_fitted_classes(estimator, *, minimum=2):
-    """``classes_``: a 1-D array of at least ``minimum`` distinct labels."""
-    classes = getattr(estimator, "classes_", None)
-    if not isinstance(classes, np.ndarray) or classes.ndim != 1:
-        raise ValueError(f"classes_ must be a 1-D array, got {type(classes).__name__}.")
-    if len(classes) < minimum or len(np.unique(classes)) != len(classes):
-        raise ValueError(
-            f"classes_ must hold at least {minimum} distinct labels, got "
-            f"{len(classes)} labels of which {len(np.unique(classes))} distinct."
-        )
-    return classes
-
-
-def check_feature_names(estimator):
-    """``feature_names_in_``, when set: one string per input feature."""
-    names = getattr(estimator, "feature_names_in_", None)
-    if names is None:
-        return
-    if (
-        not isinstance(names, np.ndarray)
-        or names.ndim != 1
-        or len(names) != estimator.n_features_in_
-        or not all(isinstance(name, str) for name in names)
-    ):
-        raise ValueError("feature_names_in_ must hold one name per input feature.")
-
-
-def check_layer_count(n_layers, n_weights):
-    """Refuse more layers than the file holds weight tensors for."""
-    if n_layers > n_weights:
-        raise ValueError(
-            f"the parameters make {n_layers} layers but the file holds "
-            f"{n_weights} network tensors."
-        )
 
 
 def restart(state):
@@ -533,6 +502,14 @@ class TabularMixin:
         """``X`` checked for prediction: fitted estimator, same features."""
         check_is_fitted(self)
         return self._validate_float_data(X, reset=False)
+
+    def _check_tabular_fitted_state(self, n_weights):
+        """Check what every 2-D network's restored state shares; its widths."""
+        hidden_layer_sizes = check_hidden_layer_sizes(self.hidden_layer_sizes)
+        check_layer_count(len(hidden_layer_sizes) + 1, n_weights)
+        check_fitted_count(self, "n_features_in_")
+        check_feature_names(self)
+        return hidden_layer_sizes
 
     def _check_batch_norm_samples(self, n_samples):
         if getattr(self, "batch_norm", False) and n_samples < 2:

@@ -27,6 +27,12 @@ from sklearn_deep.graph._validation import (
     to_torch_sparse,
 )
 from sklearn_deep.nn import ACTIVATIONS, GraphConvolutionalNetwork, normalize_adjacency
+from sklearn_deep.utils._fitted_checks import (
+    check_feature_names,
+    check_fitted_classes,
+    check_fitted_count,
+    check_layer_count,
+)
 from sklearn_deep.utils._fitting import check_hidden_layer_sizes
 from sklearn_deep.utils._sklearn_compat import (
     Interval,
@@ -546,12 +552,6 @@ default="relu"
         return module.to(TORCH_DTYPES[self.dtype])
 
     def _check_fitted_state(self, *, n_weights, n_bytes):
-        from sklearn_deep.base import (
-            check_feature_names,
-            check_fitted_classes,
-            check_fitted_count,
-            check_layer_count,
-        )
 
         super()._check_fitted_state(n_weights=n_weights, n_bytes=n_bytes)
         hidden_layer_sizes = check_hidden_layer_sizes(self.hidden_layer_sizes)

@@ -441,20 +441,28 @@ default="identity"
                     "output_activation='identity'."
                 )
 
-    def _build_module(self, device, dtype, generator):
-        module = build_uninitialized(
+    def _network_spec(self):
+        return (
             AutoencoderNetwork,
-            self.n_features_in_,
-            check_hidden_layer_sizes(self.hidden_layer_sizes),
-            self.n_components,
-            activation=self.activation,
-            code_activation=self.code_activation,
-            tied_weights=self.tied_weights,
-            noise_type=self.noise_type,
-            noise=self.noise,
-            dropout=self.dropout,
-            batch_norm=self.batch_norm,
+            (
+                self.n_features_in_,
+                check_hidden_layer_sizes(self.hidden_layer_sizes),
+                self.n_components,
+            ),
+            {
+                "activation": self.activation,
+                "code_activation": self.code_activation,
+                "tied_weights": self.tied_weights,
+                "noise_type": self.noise_type,
+                "noise": self.noise,
+                "dropout": self.dropout,
+                "batch_norm": self.batch_norm,
+            },
         )
+
+    def _build_module(self, device, dtype, generator):
+        factory, args, kwargs = self._network_spec()
+        module = build_uninitialized(factory, *args, **kwargs)
         module.reset_parameters(
             self.weight_init, generator, sparse_density=self.sparse_init_density
         )
@@ -498,36 +506,10 @@ default="identity"
         return tags
 
     # --------------------------------------------- checks of sklearn_deep.load
-    def _shape_module(self):
-        from sklearn_deep.utils._torch import TORCH_DTYPES
-
-        with torch.device("meta"):
-            module = AutoencoderNetwork(
-                self.n_features_in_,
-                check_hidden_layer_sizes(self.hidden_layer_sizes),
-                self.n_components,
-                activation=self.activation,
-                code_activation=self.code_activation,
-                tied_weights=self.tied_weights,
-                noise_type=self.noise_type,
-                noise=self.noise,
-                dropout=self.dropout,
-                batch_norm=self.batch_norm,
-            )
-        return module.to(TORCH_DTYPES[self.dtype])
-
     def _check_fitted_state(self, *, n_weights, n_bytes):
-        from sklearn_deep.base import (
-            check_feature_names,
-            check_fitted_count,
-            check_layer_count,
-        )
 
         super()._check_fitted_state(n_weights=n_weights, n_bytes=n_bytes)
-        hidden_layer_sizes = check_hidden_layer_sizes(self.hidden_layer_sizes)
-        check_layer_count(len(hidden_layer_sizes) + 1, n_weights)
-        check_fitted_count(self, "n_features_in_")
-        check_feature_names(self)
+        hidden_layer_sizes = self._check_tabular_fitted_state(n_weights)
         sizes = [*hidden_layer_sizes, self.n_components]
         if getattr(self, "encoder_layer_sizes_", None) != sizes:
             raise ValueError(

@@ -22,6 +22,9 @@ from sklearn_deep.neural_network._network_parameters import (
     NETWORK_PARAMETER_CONSTRAINTS,
 )
 from sklearn_deep.nn import MultilayerPerceptron, build_uninitialized
+from sklearn_deep.utils._fitted_checks import (
+    check_fitted_count,
+)
 from sklearn_deep.utils._fitting import check_hidden_layer_sizes
 from sklearn_deep.utils._sklearn_compat import (
     HasMethods,
@@ -160,17 +163,25 @@ class BaseMultilayerPerceptron(TabularMixin, DeepEstimator):
             },
         )
 
+    def _network_spec(self):
+        return (
+            MultilayerPerceptron,
+            (
+                self.n_features_in_,
+                check_hidden_layer_sizes(self.hidden_layer_sizes),
+                self.n_outputs_,
+            ),
+            {
+                "activation": self.activation,
+                "dropout": self.dropout,
+                "batch_norm": self.batch_norm,
+            },
+        )
+
     def _build_module(self, device, dtype, generator):
         hidden_layer_sizes = check_hidden_layer_sizes(self.hidden_layer_sizes)
-        module = build_uninitialized(
-            MultilayerPerceptron,
-            self.n_features_in_,
-            hidden_layer_sizes,
-            self.n_outputs_,
-            activation=self.activation,
-            dropout=self.dropout,
-            batch_norm=self.batch_norm,
-        )
+        factory, args, kwargs = self._network_spec()
+        module = build_uninitialized(factory, *args, **kwargs)
         module.reset_parameters(
             self.weight_init, generator, sparse_density=self.sparse_init_density
         )
@@ -295,32 +306,10 @@ class BaseMultilayerPerceptron(TabularMixin, DeepEstimator):
         return [to_numpy(layer.bias).copy() for layer in self.module_.linear_layers]
 
     # --------------------------------------------- checks of sklearn_deep.load
-    def _shape_module(self):
-        from sklearn_deep.utils._torch import TORCH_DTYPES
-
-        with torch.device("meta"):
-            module = MultilayerPerceptron(
-                self.n_features_in_,
-                check_hidden_layer_sizes(self.hidden_layer_sizes),
-                self.n_outputs_,
-                activation=self.activation,
-                dropout=self.dropout,
-                batch_norm=self.batch_norm,
-            )
-        return module.to(TORCH_DTYPES[self.dtype])
-
     def _check_fitted_state(self, *, n_weights, n_bytes):
-        from sklearn_deep.base import (
-            check_feature_names,
-            check_fitted_count,
-            check_layer_count,
-        )
 
         super()._check_fitted_state(n_weights=n_weights, n_bytes=n_bytes)
-        hidden_layer_sizes = check_hidden_layer_sizes(self.hidden_layer_sizes)
-        check_layer_count(len(hidden_layer_sizes) + 1, n_weights)
-        check_fitted_count(self, "n_features_in_")
-        check_feature_names(self)
+        hidden_layer_sizes = self._check_tabular_fitted_state(n_weights)
         check_fitted_count(self, "n_outputs_")
         n_layers = len(hidden_layer_sizes) + 2
         if getattr(self, "n_layers_", None) != n_layers:

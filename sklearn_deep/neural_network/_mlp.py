@@ -12,6 +12,7 @@ from sklearn.utils.validation import check_array, column_or_1d
 from sklearn_deep.base import store_parameters
 from sklearn_deep.neural_network._base import BaseMultilayerPerceptron
 from sklearn_deep.neural_network._docs import mlp_docstring
+from sklearn_deep.utils._fitted_checks import check_fitted_classes
 from sklearn_deep.utils._sklearn_compat import (
     StrOptions,
     _check_partial_fit_first_call,
@@ -267,8 +268,6 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
         return (proba > 0.5).astype(int)
 
     def _check_fitted_state(self, *, n_weights, n_bytes):
-        from sklearn_deep.base import check_fitted_classes
-
         super()._check_fitted_state(n_weights=n_weights, n_bytes=n_bytes)
         classes = check_fitted_classes(self)
         # The outputs and their activation of each kind of target: the

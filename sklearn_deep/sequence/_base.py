@@ -33,6 +33,7 @@ from sklearn_deep.sequence._tokens import (
     tag_classes,
     token_features,
 )
+from sklearn_deep.utils._fitted_checks import check_fitted_classes
 from sklearn_deep.utils._sklearn_compat import Interval, StrOptions, _fit_context
 
 METRICS = {"accuracy": token_accuracy_score, "chunk_f1": chunk_f1_score}
@@ -198,8 +199,6 @@ class BaseSequenceTagger(DeepEstimator):
         return METRICS[self.metric](y, self.predict(X))
 
     def _check_fitted_state(self, *, n_weights, n_bytes):
-        from sklearn_deep.base import check_fitted_classes
-
         super()._check_fitted_state(n_weights=n_weights, n_bytes=n_bytes)
         check_fitted_classes(self)
         token_format = getattr(self, "_token_format", None)

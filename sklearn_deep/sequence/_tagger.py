@@ -12,6 +12,7 @@ from sklearn_deep._training._parameters import TRAINING_PARAMETERS
 from sklearn_deep.base import store_parameters
 from sklearn_deep.nn import SequenceTagger, build_uninitialized
 from sklearn_deep.sequence._base import BaseSequenceTagger
+from sklearn_deep.utils._fitted_checks import check_layer_count
 from sklearn_deep.utils._sklearn_compat import Interval
 
 
@@ -240,52 +241,33 @@ class LSTMTagger(BaseSequenceTagger):
     ):
         store_parameters(self, locals())
 
-    def _shape_module(self):
-        import torch
-
-        with torch.device("meta"):
-            return SequenceTagger(
-                len(self.vocabulary_) + 2,
-                len(self.classes_),
-                feature_sizes=[len(v) + 2 for v in self.feature_vocabularies_],
-                embedding_dim=self.embedding_dim,
-                feature_embedding_dim=self.feature_embedding_dim,
-                n_chars=len(self.char_vocabulary_) + 2,
-                char_features=self.char_features,
-                char_embedding_dim=self.char_embedding_dim,
-                char_hidden_size=self.char_hidden_size,
-                hidden_size=self.hidden_size,
-                num_layers=self.num_layers,
-                bidirectional=self.bidirectional,
-                dropout=self.dropout,
-                word_dropout=self.word_dropout,
-                crf=self.crf,
-            )
-
     def _check_fitted_state(self, *, n_weights, n_bytes):
-        from sklearn_deep.base import check_layer_count
-
         super()._check_fitted_state(n_weights=n_weights, n_bytes=n_bytes)
         check_layer_count(self.num_layers, n_weights)
 
-    def _build_module(self, device, dtype, generator):
-        module = build_uninitialized(
+    def _network_spec(self):
+        return (
             SequenceTagger,
-            len(self.vocabulary_) + 2,
-            len(self.classes_),
-            feature_sizes=[len(v) + 2 for v in self.feature_vocabularies_],
-            embedding_dim=self.embedding_dim,
-            feature_embedding_dim=self.feature_embedding_dim,
-            n_chars=len(self.char_vocabulary_) + 2,
-            char_features=self.char_features,
-            char_embedding_dim=self.char_embedding_dim,
-            char_hidden_size=self.char_hidden_size,
-            hidden_size=self.hidden_size,
-            num_layers=self.num_layers,
-            bidirectional=self.bidirectional,
-            dropout=self.dropout,
-            word_dropout=self.word_dropout,
-            crf=self.crf,
+            (len(self.vocabulary_) + 2, len(self.classes_)),
+            {
+                "feature_sizes": [len(v) + 2 for v in self.feature_vocabularies_],
+                "embedding_dim": self.embedding_dim,
+                "feature_embedding_dim": self.feature_embedding_dim,
+                "n_chars": len(self.char_vocabulary_) + 2,
+                "char_features": self.char_features,
+                "char_embedding_dim": self.char_embedding_dim,
+                "char_hidden_size": self.char_hidden_size,
+                "hidden_size": self.hidden_size,
+                "num_layers": self.num_layers,
+                "bidirectional": self.bidirectional,
+                "dropout": self.dropout,
+                "word_dropout": self.word_dropout,
+                "crf": self.crf,
+            },
         )
+
+    def _build_module(self, device, dtype, generator):
+        factory, args, kwargs = self._network_spec()
+        module = build_uninitialized(factory, *args, **kwargs)
         module.reset_parameters(generator)
         return module.to(device=device, dtype=dtype)
