@@ -563,7 +563,7 @@ def _empty_coo_adjacency(n_nodes):
 
 
 def _hostile_files(saved_files, tmp_path):
-    """The files of the issue: each declares far more than it holds."""
+    """Hostile files: each declares far more than it holds."""
     edits = {
         "mlp-hidden-40000x40000": (
             "classifier",
