@@ -30,6 +30,7 @@ estimator.
 """
 
 import copy
+import functools
 import inspect
 from abc import ABCMeta, abstractmethod
 from dataclasses import dataclass, field
@@ -49,6 +50,7 @@ from sklearn_deep._training._parameters import (
     training_constraints,
     training_docs,
 )
+from sklearn_deep._training._process_state import ThreadBudget
 from sklearn_deep.utils._fitted_checks import (
     check_feature_names,
     check_fitted_count,
@@ -68,6 +70,21 @@ from sklearn_deep.utils._torch import (
 
 # The line of a family's docstring that the table's paragraphs replace.
 TRAINING_PARAMETERS_MARKER = "    {training_parameters}\n"
+
+
+def within_thread_budget(method):
+    """Run an estimator's prediction ``method`` within its ``n_threads``.
+
+    The thread policy of fitting holds for prediction too: a prediction with
+    more threads than cores free is as slow as such a fit.
+    """
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        with ThreadBudget(getattr(self, "n_threads", None)):
+            return method(self, *args, **kwargs)
+
+    return wrapper
 
 
 def store_parameters(estimator, arguments):
@@ -521,6 +538,7 @@ class TabularMixin:
     def _input_tensor(X, device, dtype):
         return X if sp.issparse(X) else to_tensor(X, dtype, device)
 
+    @within_thread_budget
     def _predict_in_blocks(self, forward, X, n_outputs):
         """``forward`` of the fitted network on the rows of ``X``, as float64."""
         parameter = next(self.module_.parameters())

@@ -1319,3 +1319,48 @@ def test_a_failing_hook_does_not_keep_the_others_from_giving_state_back():
         run_training(step, module, batches, config, hooks=hooks)
     assert torch.get_num_threads() == threads
     torch.testing.assert_close(torch.rand(3), expected, rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("name", ["MLPClassifier", "GCNClassifier", "LSTMTagger"])
+def test_prediction_keeps_to_n_threads_and_restores_them(name, monkeypatch):
+    import scipy.sparse as sp
+
+    import sklearn_deep
+
+    X = np.random.RandomState(0).randn(30, 3)
+    if name == "MLPClassifier":
+        estimator, data, query = MLPClassifier((4,), n_threads=1), (X, X[:, 0] > 0), X
+        spied = "forward"
+    elif name == "GCNClassifier":
+        graph = sp.random(20, 20, density=0.3, random_state=0)
+        estimator = sklearn_deep.GCNClassifier(graph + graph.T, n_threads=1)
+        data, query, spied = (
+            (np.arange(10), np.arange(10) % 2),
+            np.arange(20),
+            "propagate",
+        )
+    else:
+        sentences = [["a", "b"], ["c", "a", "b"]] * 3
+        tags = [["X", "Y"], ["Y", "X", "Y"]] * 3
+        estimator = sklearn_deep.LSTMTagger(embedding_dim=4, hidden_size=4, n_threads=1)
+        data, query, spied = (sentences, tags), sentences, "forward"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        estimator.set_params(max_iter=1, random_state=0).fit(*data)
+    network = type(estimator.module_)
+    real = getattr(network, spied)
+    seen = []
+
+    def spy(module, *args, **kwargs):
+        seen.append(torch.get_num_threads())
+        return real(module, *args, **kwargs)
+
+    monkeypatch.setattr(network, spied, spy)
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        estimator.predict(query)
+        assert seen and set(seen) == {1}
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)

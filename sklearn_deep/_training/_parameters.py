@@ -307,9 +307,9 @@ weights.""",
             None,
             [None, Interval(Integral, 1, None, closed="left")],
             "int or None",
-            """At most this many intra-op threads for torch while fitting, restored
-afterwards; a lower limit already in force (a joblib or Dask worker's,
-threadpoolctl's) is kept. None leaves torch's setting, which joblib's
+            """At most this many intra-op threads for torch while fitting and
+predicting, restored afterwards; a lower limit already in force (a joblib
+or Dask worker's, threadpoolctl's) is kept. None leaves torch's setting, which joblib's
 workers already limit, alone. On a 2-core machine a 2-thread torch fit
 beside another busy process ran 10-200x slower than with 1 thread: set
 1 when other work shares the cores outside joblib.""",

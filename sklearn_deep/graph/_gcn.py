@@ -19,7 +19,12 @@ from sklearn.base import ClassifierMixin
 from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d
 
 from sklearn_deep._training import LOSSES, Batches
-from sklearn_deep.base import DeepEstimator, FitData, store_parameters
+from sklearn_deep.base import (
+    DeepEstimator,
+    FitData,
+    store_parameters,
+    within_thread_budget,
+)
 from sklearn_deep.graph._validation import (
     checked_graph,
     checked_labels,
@@ -451,6 +456,7 @@ default="relu"
         return val_nodes, np.searchsorted(self.classes_, y_val)
 
     # ------------------------------------------------------------- prediction
+    @within_thread_budget
     @torch.inference_mode()
     def _outputs(self, X):
         """All layers' outputs (as tensors) and the validated node indices."""

@@ -18,7 +18,7 @@ import torch
 from sklearn.utils.validation import check_is_fitted
 
 from sklearn_deep._training._buckets import length_bucketed_batches
-from sklearn_deep.base import DeepEstimator, FitData
+from sklearn_deep.base import DeepEstimator, FitData, within_thread_budget
 from sklearn_deep.metrics import chunk_f1_score, token_accuracy_score
 from sklearn_deep.sequence._encoding import (
     PADDING,
@@ -328,6 +328,7 @@ class BaseSequenceTagger(DeepEstimator):
         device = next(self.module_.parameters()).device
         return self._token_encoder().encode(words, features, device)
 
+    @within_thread_budget
     @torch.inference_mode()
     def _predict_sentences(self, module, encoded, what):
         """Decode tag ids (``what="decode"``) or probabilities of each sentence.

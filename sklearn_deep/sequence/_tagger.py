@@ -186,8 +186,8 @@ class LSTMTagger(BaseSequenceTagger):
             weights.
         """,
         "n_threads": """
-            Intra-op threads torch trains with (a lower limit already in
-            force, from threadpoolctl or a joblib worker, is kept); None leaves
+            Intra-op threads torch trains and predicts with (a lower limit already
+            in force, from threadpoolctl or a joblib worker, is kept); None leaves
             torch's setting alone. Batches of a few sentences are too small to share
             out: on a 2-core machine two threads made an epoch 1.4x slower than one,
             and one thread leaves the other cores to parallel fits (``n_jobs``).
