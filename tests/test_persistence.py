@@ -374,23 +374,8 @@ def test_exports():
 
 
 def test_tagger_save_load_and_pickle(tmp_path):
-    from sklearn_deep import LSTMTagger
-
     sentences = [["The", "dog", "ran"], ["a", "cat", "sat", "down"]] * 3
-    tags = [["D", "N", "V"], ["D", "N", "V", "P"]] * 3
-    tagger = LSTMTagger(
-        embedding_dim=4,
-        hidden_size=4,
-        char_embedding_dim=4,
-        char_hidden_size=4,
-        early_stopping=False,
-        max_iter=2,
-        random_state=0,
-        device="cpu",
-    )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        tagger.fit(sentences, tags)
+    tagger = _fitted_tagger(early_stopping=False)
     save(tagger, tmp_path / "tagger.safetensors")
     for restored in (
         load(tmp_path / "tagger.safetensors"),
