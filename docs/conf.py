@@ -14,6 +14,8 @@ import warnings
 import sklearn_deep
 
 project = "sklearn_deep"
+author = "the sklearn_deep developers"
+copyright = "the sklearn_deep developers, BSD-3-Clause licence"
 release = version = sklearn_deep.__version__
 extensions = [
     "sphinx.ext.autodoc",
@@ -49,11 +51,32 @@ sphinx_gallery_conf = {
     "download_all_examples": False,
     "remove_config_comments": True,
     "within_subsection_order": "FileNameSortKey",
+    # Each example's figures are captured after every cell; the examples hold
+    # no saving or fast-mode code of their own.
+    "image_scrapers": ("matplotlib",),
 }
 
-html_theme = "alabaster"
+# The theme of scikit-learn and imbalanced-learn: full-width code blocks (no
+# line clipping at 60 characters) and a sidebar per section.
+html_theme = "pydata_sphinx_theme"
+html_title = f"sklearn_deep {version}"
 html_static_path = ["_static"]
-html_theme_options = {"description": "scikit-learn estimators on PyTorch networks"}
+html_css_files = ["custom.css"]
+html_theme_options = {
+    "navbar_align": "left",
+    "show_toc_level": 2,
+    "footer_start": ["copyright"],
+    "footer_end": ["sphinx-version"],
+    # Examples and API pages show code: no right-hand sidebar, so that lines
+    # of 88 characters show whole in a 1280 px window.
+    "secondary_sidebar_items": {
+        "*": ["page-toc"],
+        "auto_examples/**": [],
+        "generated/**": [],
+    },
+}
+html_sidebars = {"index": [], "install": [], "quickstart": []}
+html_show_sourcelink = False
 exclude_patterns = ["_build", "auto_examples/*.ipynb", "auto_examples/*.py"]
 
 

@@ -40,14 +40,12 @@ if launched_by_torchrun:
     if args.backend == "nccl":
         torch.cuda.set_device(int(os.environ["LOCAL_RANK"]))
 rank = dist.get_rank() if launched_by_torchrun else 0
-# SKLEARN_DEEP_EXAMPLES_FAST=1 (the test suite) trains on less data.
-FAST = os.environ.get("SKLEARN_DEEP_EXAMPLES_FAST", "") not in ("", "0")
 world_size = dist.get_world_size() if launched_by_torchrun else 1
 
 # %%
 # Every process loads the same data; the engine hands each its shard.
 X, y = make_classification(
-    n_samples=4000 if FAST else 20000,
+    n_samples=20000,
     n_features=40,
     n_informative=20,
     n_classes=5,
@@ -59,7 +57,7 @@ scaler = StandardScaler().fit(X_train)
 clf = MLPClassifier(
     hidden_layer_sizes=(128,),
     batch_size=256,
-    max_iter=5 if FAST else 20,
+    max_iter=20,
     early_stopping=True,
     random_state=0,
     device="cuda" if args.backend == "nccl" else "cpu",

@@ -14,11 +14,10 @@ the images without their labels, it initialises the first layers of an
 """
 
 # %%
-import os
-import sys
 import time
 import warnings
 
+import matplotlib.pyplot as plt
 import numpy as np
 from sklearn.datasets import load_digits
 from sklearn.decomposition import PCA
@@ -29,10 +28,6 @@ from sklearn.neighbors import KNeighborsClassifier
 from sklearn_deep import Autoencoder, MLPClassifier
 
 warnings.simplefilter("ignore", ConvergenceWarning)
-
-# SKLEARN_DEEP_EXAMPLES_FAST=1 (the test suite) trains briefly, on fewer seeds.
-FAST = os.environ.get("SKLEARN_DEEP_EXAMPLES_FAST", "") not in ("", "0")
-EPOCHS = 0.2 if FAST else 1.0
 
 X, y = load_digits(return_X_y=True)
 X = X / 16.0  # pixel intensities in [0, 1]
@@ -55,7 +50,7 @@ autoencoder = Autoencoder(
     n_components=8,
     hidden_layer_sizes=(128,),
     learning_rate_init=0.01,
-    max_iter=int(50 * EPOCHS),
+    max_iter=50,
     random_state=0,
     device="cpu",
 ).fit(X_train)
@@ -76,7 +71,7 @@ autoencoder_2d = Autoencoder(
     n_components=2,
     hidden_layer_sizes=(128,),
     learning_rate_init=0.01,
-    max_iter=int(100 * EPOCHS),
+    max_iter=100,
     random_state=0,
     device="cpu",
 ).fit(X_train)
@@ -100,29 +95,27 @@ pretrained_encoder = Autoencoder(
     hidden_layer_sizes=(256,),
     code_activation="relu",
     noise=0.2,
-    max_iter=int(150 * EPOCHS),
+    max_iter=150,
     tol=1e-6,
     learning_rate_init=0.003,
     random_state=0,
     device="cpu",
 ).fit(np.vstack([X_train, X_test]))
 accuracies = []
-for seed in range(2 if FAST else 5):
+for seed in range(5):
     labelled, _ = train_test_split(
         np.arange(len(y_train)), train_size=50, stratify=y_train, random_state=seed
     )
     params = dict(
         hidden_layer_sizes=(256, 32),
         learning_rate_init=0.003,
-        max_iter=int(200 * EPOCHS),
+        max_iter=200,
         random_state=seed,
         device="cpu",
     )
     models = [
         MLPClassifier(**params),
-        MLPClassifier(
-            **params, init=pretrained_encoder, freeze_init_epochs=int(100 * EPOCHS)
-        ),
+        MLPClassifier(**params, init=pretrained_encoder, freeze_init_epochs=100),
     ]
     accuracies.append(
         [
@@ -138,49 +131,36 @@ scratch_mean, pretrained_mean = accuracies.mean(axis=0)
 print(f"  mean:   {scratch_mean:.3f}  {pretrained_mean:.3f}")
 
 # %%
-try:
-    import matplotlib.pyplot as plt
-except ImportError:
-    plt = None
-    print("matplotlib is not installed: skipping the figures.")
-
-if plt is not None:
-    n_images = 10
-    rows = [
-        ("original", X_test[:n_images]),
-        ("PCA, 8 components", pca.inverse_transform(pca.transform(X_test[:n_images]))),
-        (
-            "autoencoder, 8 components",
-            autoencoder.inverse_transform(autoencoder.transform(X_test[:n_images])),
-        ),
-    ]
-    fig, axes = plt.subplots(len(rows), n_images, figsize=(n_images, 3.4))
-    for (title, images), axes_row in zip(rows, axes, strict=True):
-        for image, ax in zip(images, axes_row, strict=True):
-            ax.imshow(image.reshape(8, 8), cmap="gray_r", vmin=0, vmax=1)
-            ax.set_xticks([])
-            ax.set_yticks([])
-        axes_row[0].set_ylabel(title, rotation=0, ha="right", va="center")
-    fig.suptitle("Held-out digits and their reconstructions")
-    fig.tight_layout()
-
-    fig_codes, (ax_pca, ax_ae) = plt.subplots(1, 2, figsize=(11, 5))
-    for ax, model, title in [
-        (ax_pca, pca_2d, "PCA, first two components"),
-        (ax_ae, autoencoder_2d, "Autoencoder, 2-D code"),
-    ]:
-        codes = model.transform(X_test)
-        scatter = ax.scatter(
-            codes[:, 0], codes[:, 1], c=y_test, cmap="tab10", s=8, alpha=0.8
-        )
-        ax.set_title(title)
+n_images = 10
+rows = [
+    ("original", X_test[:n_images]),
+    ("PCA, 8 components", pca.inverse_transform(pca.transform(X_test[:n_images]))),
+    (
+        "autoencoder, 8 components",
+        autoencoder.inverse_transform(autoencoder.transform(X_test[:n_images])),
+    ),
+]
+fig, axes = plt.subplots(len(rows), n_images, figsize=(n_images, 3.4))
+for (title, images), axes_row in zip(rows, axes, strict=True):
+    for image, ax in zip(images, axes_row, strict=True):
+        ax.imshow(image.reshape(8, 8), cmap="gray_r", vmin=0, vmax=1)
         ax.set_xticks([])
         ax.set_yticks([])
-    ax_ae.legend(*scatter.legend_elements(), title="digit", loc="best", fontsize=8)
-    fig_codes.tight_layout()
+    axes_row[0].set_ylabel(title, rotation=0, ha="right", va="center")
+fig.suptitle("Held-out digits and their reconstructions")
+fig.tight_layout()
 
-    if "sphinx_gallery" not in sys.modules:
-        # Run as a script: keep the figures in the working directory.
-        fig.savefig("autoencoder_reconstructions.png", dpi=100)
-        fig_codes.savefig("autoencoder_codes.png", dpi=100)
-        print("saved autoencoder_reconstructions.png and autoencoder_codes.png")
+fig_codes, (ax_pca, ax_ae) = plt.subplots(1, 2, figsize=(11, 5))
+for ax, model, title in [
+    (ax_pca, pca_2d, "PCA, first two components"),
+    (ax_ae, autoencoder_2d, "Autoencoder, 2-D code"),
+]:
+    codes = model.transform(X_test)
+    scatter = ax.scatter(
+        codes[:, 0], codes[:, 1], c=y_test, cmap="tab10", s=8, alpha=0.8
+    )
+    ax.set_title(title)
+    ax.set_xticks([])
+    ax.set_yticks([])
+ax_ae.legend(*scatter.legend_elements(), title="digit", loc="best", fontsize=8)
+fig_codes.tight_layout()

@@ -15,8 +15,6 @@ curves and marks the restored epoch.
 """
 
 # %%
-import os
-import sys
 import warnings
 
 import matplotlib.pyplot as plt
@@ -29,15 +27,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn_deep import MLPClassifier
 from sklearn_deep.inspection import TrainingHistoryDisplay
 
-FAST = os.environ.get("SKLEARN_DEEP_EXAMPLES_FAST", "") not in ("", "0")
 warnings.simplefilter("ignore", ConvergenceWarning)
-
-
-def save(fig, name):
-    """Keep the figure as a PNG when run as a script (the gallery has its own)."""
-    if "sphinx_gallery" not in sys.modules:
-        fig.savefig(name, dpi=100)
-        print(f"saved {name}")
 
 
 # 20% of the labels are flipped: noise the network can only memorise.
@@ -51,7 +41,7 @@ params = dict(
     hidden_layer_sizes=(128, 128),
     alpha=0.0,
     learning_rate_init=1e-3,
-    max_iter=20 if FAST else 60,
+    max_iter=60,
     random_state=0,
 )
 
@@ -85,7 +75,6 @@ for name, clf in [("with early stopping", stopped), ("without", full)]:
 display = TrainingHistoryDisplay.from_estimator(stopped)
 display.figure_.set_size_inches(7, 4)
 display.figure_.tight_layout()
-save(display.figure_, "early_stopping.png")
 
 # %%
 # Both training losses on one plot: the network trained to the end drives its
@@ -103,4 +92,3 @@ ax.plot(
 ax.legend()
 ax.set_title("Training loss with and without early stopping")
 fig.tight_layout()
-save(fig, "early_stopping_losses.png")

@@ -10,8 +10,6 @@ table of ``cv_results_``.
 """
 
 # %%
-import os
-import sys
 import warnings
 
 import matplotlib.pyplot as plt
@@ -25,20 +23,10 @@ from sklearn.preprocessing import StandardScaler
 
 from sklearn_deep import MLPClassifier
 
-FAST = os.environ.get("SKLEARN_DEEP_EXAMPLES_FAST", "") not in ("", "0")
 warnings.simplefilter("ignore", ConvergenceWarning)
 
 
-def save(fig, name):
-    """Keep the figure as a PNG when run as a script (the gallery has its own)."""
-    if "sphinx_gallery" not in sys.modules:
-        fig.savefig(name, dpi=100)
-        print(f"saved {name}")
-
-
 X, y = load_digits(return_X_y=True)
-if FAST:
-    X, y = X[:600], y[:600]
 X_train, X_test, y_train, y_test = train_test_split(X, y, stratify=y, random_state=0)
 
 # %%
@@ -49,13 +37,13 @@ learning_rates = [1e-4, 1e-3, 1e-2]
 search = GridSearchCV(
     make_pipeline(
         StandardScaler(),
-        MLPClassifier(max_iter=5 if FAST else 20, random_state=0),
+        MLPClassifier(max_iter=20, random_state=0),
     ),
     {
         "mlpclassifier__hidden_layer_sizes": architectures,
         "mlpclassifier__learning_rate_init": learning_rates,
     },
-    cv=2 if FAST else 3,
+    cv=3,
 )
 search.fit(X_train, y_train)
 
@@ -96,4 +84,3 @@ for (i, j), score in np.ndenumerate(scores):
 fig.colorbar(image, label="mean CV accuracy")
 ax.set_title("GridSearchCV on the digits")
 fig.tight_layout()
-save(fig, "grid_search.png")

@@ -13,8 +13,6 @@ other 35.
 """
 
 # %%
-import os
-import sys
 import warnings
 
 import matplotlib.pyplot as plt
@@ -25,15 +23,7 @@ from sklearn.preprocessing import StandardScaler
 
 from sklearn_deep import MLPClassifier
 
-FAST = os.environ.get("SKLEARN_DEEP_EXAMPLES_FAST", "") not in ("", "0")
 warnings.simplefilter("ignore", ConvergenceWarning)
-
-
-def save(fig, name):
-    """Keep the figure as a PNG when run as a script (the gallery has its own)."""
-    if "sphinx_gallery" not in sys.modules:
-        fig.savefig(name, dpi=100)
-        print(f"saved {name}")
 
 
 # shuffle=False puts the 5 informative features first.
@@ -53,7 +43,7 @@ X = StandardScaler().fit_transform(X)
 common = dict(
     hidden_layer_sizes=(32,),
     learning_rate_init=0.01,
-    max_iter=15 if FAST else 60,
+    max_iter=60,
     n_iter_no_change=1000,
     random_state=0,
 )
@@ -97,4 +87,3 @@ ax_feat.set_xlabel("input feature (0-4 informative)")
 ax_feat.set_ylabel("norm of its outgoing weights")
 ax_feat.legend()
 fig.tight_layout()
-save(fig, "l1_l2_sparsity.png")

@@ -10,8 +10,6 @@ bias correction). Each gets a learning rate usual for it.
 """
 
 # %%
-import os
-import sys
 import time
 import warnings
 
@@ -22,15 +20,7 @@ from sklearn.preprocessing import StandardScaler
 
 from sklearn_deep import MLPClassifier
 
-FAST = os.environ.get("SKLEARN_DEEP_EXAMPLES_FAST", "") not in ("", "0")
 warnings.simplefilter("ignore", ConvergenceWarning)
-
-
-def save(fig, name):
-    """Keep the figure as a PNG when run as a script (the gallery has its own)."""
-    if "sphinx_gallery" not in sys.modules:
-        fig.savefig(name, dpi=100)
-        print(f"saved {name}")
 
 
 X, y = load_digits(return_X_y=True)
@@ -57,7 +47,7 @@ for name, params in optimizers.items():
     clf = MLPClassifier(
         hidden_layer_sizes=(64,),
         batch_size=128,
-        max_iter=8 if FAST else 25,
+        max_iter=25,
         n_iter_no_change=1000,
         random_state=0,
         **params,
@@ -80,4 +70,3 @@ ax.set_ylabel("training loss (cross-entropy)")
 ax.set_title("One network, five optimisers")
 ax.legend()
 fig.tight_layout()
-save(fig, "optimizers.png")

@@ -7,52 +7,42 @@ input, IOB2 chunk tags as output), report conlleval's chunk F1 and the token
 accuracy on the test set, and plot the learning curves and the F1 of each chunk
 type.
 
-By default the example trains on a subset (1,000 sentences, a smaller network,
-5 epochs) so that it finishes in well under a minute on two CPU cores; the
-scores are therefore far below what the full data give. Set the environment
-variable ``SKLEARN_DEEP_FULL_EXAMPLE=1`` to train ``LSTMTagger`` with its
-default network and schedule on the full training set (about 9 minutes on one
-CPU thread; ``benchmarks/RESULTS.md`` has the test scores of the defaults,
-which train on every sentence instead of holding 10% out as here).
+The example trains on a subset (1,000 sentences, a smaller network, 5 epochs)
+so that it finishes in well under a minute on two CPU cores; the scores are
+therefore far below what the full data give. Set ``FULL = True`` below to
+train ``LSTMTagger`` with its default network and schedule on the full
+training set (about 9 minutes on one CPU thread; ``benchmarks/RESULTS.md`` has
+the test scores of the defaults, which train on every sentence instead of
+holding 10% out as here).
 
-The data are read from ``../shared/datasets/conll2000`` next to the repository
-(no download); without them the example says so and stops.
+``sklearn_deep.datasets.fetch_conll2000`` downloads the data into
+scikit-learn's data home on first use.
 """
 
 # %%
 # Load the data
 # -------------
-import os
-import sys
 import time
-from pathlib import Path
 
+import matplotlib.pyplot as plt
 import torch
 
 from sklearn_deep import LSTMTagger
-from sklearn_deep.datasets import load_conll
+from sklearn_deep.datasets import fetch_conll2000
 from sklearn_deep.metrics import (
     chunk_classification_report,
     chunk_f1_score,
     token_accuracy_score,
 )
 
-try:
-    EXAMPLES = Path(__file__).resolve().parent
-except NameError:  # sphinx-gallery runs the examples from their folder, no __file__
-    EXAMPLES = Path.cwd()
-DATA = EXAMPLES.parents[1] / "shared" / "datasets" / "conll2000"
-FULL = os.environ.get("SKLEARN_DEEP_FULL_EXAMPLE", "") not in ("", "0")
+# True: every training sentence and the default network (about 9 minutes).
+FULL = False
 
 # One thread: an LSTM this small gains little from a second one, and on a busy
 # machine a second thread that waits for a core slows every step many times.
 torch.set_num_threads(1)
 
-if not (DATA / "train.txt").is_file():
-    print(f"CoNLL-2000 not found under {DATA}; nothing to do.")
-    sys.exit(0)
-
-train, test = load_conll(DATA / "train.txt"), load_conll(DATA / "test.txt")
+train, test = fetch_conll2000("train"), fetch_conll2000("test")
 # Per-token (word, POS) tuples: the POS column becomes an extra embedded feature.
 X_train, y_train = train.features, train.tags
 X_test, y_test = test.features, test.tags
@@ -61,7 +51,7 @@ if not FULL:
     X_test, y_test = X_test[:500], y_test[:500]
 print(
     f"{len(X_train)} training and {len(X_test)} test sentences"
-    + ("" if FULL else " (a subset: set SKLEARN_DEEP_FULL_EXAMPLE=1 for all)")
+    + ("" if FULL else " (a subset: set FULL = True for all)")
 )
 
 # %%
@@ -96,32 +86,21 @@ print(chunk_classification_report(y_test, y_pred))
 # %%
 # Plot the learning curves and the F1 of each chunk type
 # ------------------------------------------------------
-try:
-    import matplotlib.pyplot as plt
-except ImportError:
-    plt = None
-    print("matplotlib is not installed: skipping the figures.")
 
-if plt is not None:
-    epochs = range(1, tagger.n_iter_ + 1)
-    fig, (ax_loss, ax_f1) = plt.subplots(1, 2, figsize=(9, 3.5))
-    ax_loss.plot(epochs, tagger.loss_curve_, marker="o")
-    ax_loss.set(xlabel="epoch", ylabel="training loss per token", title="Loss")
-    ax_f1.plot(epochs, tagger.validation_scores_, marker="o", color="C1")
-    ax_f1.set(xlabel="epoch", ylabel="chunk F1", title="Validation chunk F1")
-    fig.tight_layout()
+epochs = range(1, tagger.n_iter_ + 1)
+fig, (ax_loss, ax_f1) = plt.subplots(1, 2, figsize=(9, 3.5))
+ax_loss.plot(epochs, tagger.loss_curve_, marker="o")
+ax_loss.set(xlabel="epoch", ylabel="training loss per token", title="Loss")
+ax_f1.plot(epochs, tagger.validation_scores_, marker="o", color="C1")
+ax_f1.set(xlabel="epoch", ylabel="chunk F1", title="Validation chunk F1")
+fig.tight_layout()
 
-    report = chunk_classification_report(y_test, y_pred, output_dict=True)
-    types = sorted(
-        (k for k in report if k not in ("micro avg", "token accuracy")),
-        key=lambda k: -report[k]["support"],
-    )
-    fig_types, ax = plt.subplots(figsize=(7, 3.5))
-    ax.bar(types, [100 * report[k]["f1-score"] for k in types])
-    ax.set(ylabel="test F1 (%)", title="F1 per chunk type (most frequent first)")
-    fig_types.tight_layout()
-
-    if "sphinx_gallery" not in sys.modules:
-        fig.savefig("tagger_learning_curves.png", dpi=100)
-        fig_types.savefig("tagger_f1_per_chunk_type.png", dpi=100)
-        print("saved tagger_learning_curves.png and tagger_f1_per_chunk_type.png")
+report = chunk_classification_report(y_test, y_pred, output_dict=True)
+types = sorted(
+    (k for k in report if k not in ("micro avg", "token accuracy")),
+    key=lambda k: -report[k]["support"],
+)
+fig_types, ax = plt.subplots(figsize=(7, 3.5))
+ax.bar(types, [100 * report[k]["f1-score"] for k in types])
+ax.set(ylabel="test F1 (%)", title="F1 per chunk type (most frequent first)")
+fig_types.tight_layout()

@@ -10,8 +10,6 @@ wiggly 1-D function as ``n`` grows from 1 to 64.
 """
 
 # %%
-import os
-import sys
 import warnings
 
 import matplotlib.pyplot as plt
@@ -21,16 +19,7 @@ from sklearn.metrics import mean_squared_error
 
 from sklearn_deep import MLPRegressor
 
-# The test suite sets SKLEARN_DEEP_EXAMPLES_FAST=1 to run with less work.
-FAST = os.environ.get("SKLEARN_DEEP_EXAMPLES_FAST", "") not in ("", "0")
 warnings.simplefilter("ignore", ConvergenceWarning)
-
-
-def save(fig, name):
-    """Keep the figure as a PNG when run as a script (the gallery has its own)."""
-    if "sphinx_gallery" not in sys.modules:
-        fig.savefig(name, dpi=100)
-        print(f"saved {name}")
 
 
 def target(x):
@@ -54,7 +43,7 @@ for width in widths:
         activation="relu",
         solver="lbfgs",
         alpha=0.0,
-        max_iter=150 if FAST else 1000,
+        max_iter=1000,
         dtype="float64",
         random_state=0,
     ).fit(X, y)
@@ -76,4 +65,3 @@ for ax, width in zip(axes, widths, strict=True):
     ax.set_xlabel("x")
 axes[0].legend(loc="lower right")
 fig.tight_layout()
-save(fig, "universal_approximation.png")

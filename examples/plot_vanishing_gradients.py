@@ -16,8 +16,6 @@ differs. ``gradient_norms_`` records each layer's gradient norm per epoch and
 """
 
 # %%
-import os
-import sys
 import warnings
 
 import matplotlib.pyplot as plt
@@ -29,15 +27,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn_deep import MLPClassifier
 from sklearn_deep.inspection import GradientFlowDisplay
 
-FAST = os.environ.get("SKLEARN_DEEP_EXAMPLES_FAST", "") not in ("", "0")
 warnings.simplefilter("ignore", ConvergenceWarning)
-
-
-def save(fig, name):
-    """Keep the figure as a PNG when run as a script (the gallery has its own)."""
-    if "sphinx_gallery" not in sys.modules:
-        fig.savefig(name, dpi=100)
-        print(f"saved {name}")
 
 
 X, y = load_digits(return_X_y=True)
@@ -56,7 +46,7 @@ for activation in ["logistic", "relu"]:
         solver="sgd",
         momentum=0.9,
         learning_rate_init=0.01,
-        max_iter=6 if FAST else 30,
+        max_iter=30,
         n_iter_no_change=100,
         random_state=0,
     ).fit(X_train, y_train)
@@ -79,4 +69,3 @@ for ax, (activation, clf) in zip(axes, networks.items(), strict=True):
     ax.set_title(f'activation="{activation}"')
 axes[1].get_legend().remove()
 fig.tight_layout()
-save(fig, "vanishing_gradients.png")

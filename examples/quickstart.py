@@ -10,7 +10,6 @@ digits that scikit-learn ships.
 """
 
 # %%
-import os
 import warnings
 
 from sklearn.datasets import load_digits
@@ -20,9 +19,6 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
 from sklearn_deep import MLPClassifier
-
-# SKLEARN_DEEP_EXAMPLES_FAST=1 (the test suite) trains for fewer epochs.
-FAST = os.environ.get("SKLEARN_DEEP_EXAMPLES_FAST", "") not in ("", "0")
 
 X, y = load_digits(return_X_y=True)
 X_train, X_test, y_train, y_test = train_test_split(
@@ -35,7 +31,7 @@ X_train, X_test, y_train, y_test = train_test_split(
 pipeline = Pipeline(
     [
         ("scale", StandardScaler()),
-        ("mlp", MLPClassifier(max_iter=10 if FAST else 60, random_state=0)),
+        ("mlp", MLPClassifier(max_iter=60, random_state=0)),
     ]
 )
 param_grid = {

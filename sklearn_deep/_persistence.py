@@ -117,7 +117,7 @@ def save(estimator, path):
     Path(path).write_bytes(data)
 
 
-def load(path, *, verify=True):
+def load(path, *, verify=True, trusted_modules=()):
     """Load an estimator saved by :func:`sklearn_deep.save`, on the CPU.
 
     Nothing in the file is executed: it is parsed as tensors and JSON, and only
@@ -142,6 +142,16 @@ def load(path, *, verify=True):
         instance computed where the file was saved and published beside it:
         the file must match it exactly, which no change to it can survive.
         False checks nothing.
+    trusted_modules : sequence of classes or str, default=()
+        The network classes (``torch.nn.Module`` subclasses) that a
+        :class:`TorchClassifier` or :class:`TorchRegressor` in the file may
+        be built from, as the classes themselves or as their import paths
+        ``"package.module.ClassName"``. The file names its network class by
+        its path only; ``load`` builds it only if it is listed here (a class
+        given is used as is; a path is imported, which runs that module's
+        code, the code you named and not the file's). Listing a class means
+        trusting its constructor and ``forward`` with the file's arguments
+        and weights, checked by shape as for every network.
 
     Returns
     -------
@@ -162,6 +172,7 @@ def load(path, *, verify=True):
     FileNotFoundError
         If there is no file at ``path``.
     """
+    trusted = _trusted_classes(trusted_modules)
     if not (verify is True or verify is False or _is_hex_digest(verify)):
         raise ValueError(
             "verify must be True, False or the file's SHA-256 digest (64 "
@@ -191,7 +202,7 @@ def load(path, *, verify=True):
     if verify is True and "digest" in metadata:
         _check_digest(metadata, tensors, path)
     try:
-        return _decode_file(metadata, tensors, n_bytes, header_length)
+        return _decode_file(metadata, tensors, n_bytes, header_length, trusted)
     except ModelFormatError:
         raise
     except Exception as exc:
@@ -303,8 +314,35 @@ def _check_versions(versions):
 
 
 # ------------------------------------------------------------------ reading
+def _looks_like_pickle(data):
+    """Whether ``data`` starts as pickle (protocol 2 and later) or joblib does.
+
+    A pickle opens with the PROTO opcode and its protocol number; joblib's
+    compressed files open with zlib's or gzip's magic bytes. Asked only of a
+    file that is not a safetensors file, whose first bytes (its header's
+    length) may look like either.
+    """
+    head = bytes(data[:2])
+    if len(head) == 2 and head[0] == 0x80 and 2 <= head[1] <= 5:
+        return True
+    # zlib's header byte then its check byte (a multiple of 31 together), gzip.
+    zlib = len(head) == 2 and head[0] == 0x78 and int.from_bytes(head) % 31 == 0
+    return zlib or head == b"\x1f\x8b"
+
+
 def _read_metadata(data):
     """The JSON metadata of a safetensors file, validated before parsing."""
+    not_safetensors = len(data) < 8 or struct.unpack("<Q", data[:8])[0] > min(
+        len(data) - 8, _MAX_HEADER_BYTES
+    )
+    # Say what the file is when it is a common mistake.
+    if not_safetensors and _looks_like_pickle(data):
+        raise ModelFormatError(
+            "This is a pickle (or joblib) file, not a file written by "
+            "sklearn_deep.save. Files of pickle or joblib are never loaded "
+            "by sklearn_deep.load: open them with pickle.load or "
+            "joblib.load, and only if you trust their source."
+        )
     if len(data) < 8:
         raise ModelFormatError("The file is too short to be a model file.")
     (header_length,) = struct.unpack("<Q", data[:8])
@@ -366,11 +404,12 @@ def _check_digest(metadata, tensors, path):
         )
 
 
-def _decode_file(metadata, tensors, n_bytes, header_length):
+def _decode_file(metadata, tensors, n_bytes, header_length, trusted=None):
     decoder = _Decoder(
         tensors,
         n_bytes=n_bytes,
         string_budget=max(_STRING_BYTES_FLOOR, 8 * header_length),
+        trusted_modules=trusted or {},
     )
     estimator = decoder.estimator(metadata.get("estimator"))
     unused = sorted(set(tensors) - decoder.used)
@@ -484,6 +523,8 @@ class _Encoder:
             return {"__dataclass__": [type(value).__name__, fields]}
         if type(value).__name__ in _allowed_classes():
             return {"__estimator__": self.estimator(value, prefix=f"{name}/")}
+        if isinstance(value, type) and issubclass(value, torch.nn.Module):
+            return {"__module_class__": _class_path(value)}
         frozen = _frozen_estimator_class()
         if frozen is not None and type(value) is frozen:
             return {"__frozen__": self.value(value.estimator, name)}
@@ -533,13 +574,15 @@ def _frozen_estimator_class():
 class _Decoder:
     """Builds values from the JSON tree, taking tensors by name exactly once."""
 
-    def __init__(self, tensors, *, n_bytes, string_budget):
+    def __init__(self, tensors, *, n_bytes, string_budget, trusted_modules=None):
         self.tensors = tensors
         self.used = set()
         # The size of the file, which bounds what it may declare, and the
         # bytes its string arrays may still take.
         self.n_bytes = n_bytes
         self.string_budget = string_budget
+        # {import path: class or None (import it)} the user allows.
+        self.trusted_modules = trusted_modules or {}
 
     def _take(self, name):
         if not isinstance(name, str) or name not in self.tensors:
@@ -810,4 +853,68 @@ _TAGS = {
     "__dataclass__": _Decoder._dataclass,
     "__estimator__": lambda self, node: self.estimator(node),
     "__frozen__": _Decoder._frozen,
+    "__module_class__": lambda self, path: _trusted_class(self.trusted_modules, path),
 }
+
+
+# ------------------------------------------ network classes of the user's own
+def _class_path(cls):
+    """``"package.module.ClassName"``, the only thing a file says of a class."""
+    if "<locals>" in cls.__qualname__:
+        raise TypeError(
+            f"Cannot save the network class {cls.__qualname__}: it is defined "
+            "inside a function, where load cannot find it. Define it at the top "
+            "level of a module."
+        )
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def _trusted_classes(trusted_modules):
+    """``{import path: class or None}`` of ``load``'s ``trusted_modules``."""
+    if isinstance(trusted_modules, (str, type)):
+        trusted_modules = [trusted_modules]
+    trusted = {}
+    for entry in trusted_modules:
+        if isinstance(entry, type) and issubclass(entry, torch.nn.Module):
+            trusted[_class_path(entry)] = entry
+        elif isinstance(entry, str) and re.fullmatch(r"[\w.]+\.\w+", entry):
+            trusted.setdefault(entry, None)
+        else:
+            raise TypeError(
+                "trusted_modules must hold torch.nn.Module subclasses or their "
+                f"import paths 'package.module.ClassName', got {entry!r}."
+            )
+    return trusted
+
+
+def _trusted_class(trusted, path):
+    """The network class the file names by ``path``, if the user trusts it."""
+    if not isinstance(path, str):
+        raise ModelFormatError("A network class in the file is not a path.")
+    if path not in trusted:
+        raise ModelFormatError(
+            f"The file's model is built from the network class {path!r}, which "
+            "load does not run unless you trust it: pass "
+            f"trusted_modules=[{path.rpartition('.')[2]}] (the class) or "
+            f"trusted_modules=[{path!r}]."
+        )
+    cls = trusted[path]
+    if cls is None:
+        import importlib
+
+        # The longest importable prefix holds the class (nested classes too).
+        parts = path.split(".")
+        for cut in range(len(parts) - 1, 0, -1):
+            try:
+                cls = importlib.import_module(".".join(parts[:cut]))
+            except ImportError:
+                continue
+            for attribute in parts[cut:]:
+                cls = getattr(cls, attribute, None)
+            break
+        if not (isinstance(cls, type) and issubclass(cls, torch.nn.Module)):
+            raise ModelFormatError(
+                f"The trusted network class {path!r} cannot be imported (or is "
+                "not a torch.nn.Module subclass)."
+            )
+    return cls

@@ -31,7 +31,9 @@ estimator.
 
 import copy
 import functools
+import importlib
 import inspect
+import itertools
 from abc import ABCMeta, abstractmethod
 from dataclasses import dataclass, field
 
@@ -43,7 +45,7 @@ from sklearn.metrics import check_scoring
 from sklearn.model_selection import train_test_split
 from sklearn.utils.validation import check_is_fitted
 
-from sklearn_deep._training import TrainingConfig, TrainingState, train
+from sklearn_deep._training import Batches, TrainingConfig, TrainingState, train
 from sklearn_deep._training._callbacks import CallbackSupportMixin, EpochCallbacks
 from sklearn_deep._training._parameters import (
     TRAINING_PARAMETERS,
@@ -70,6 +72,22 @@ from sklearn_deep.utils._torch import (
 
 # The line of a family's docstring that the table's paragraphs replace.
 TRAINING_PARAMETERS_MARKER = "    {training_parameters}\n"
+
+# Where the documentation is published: the HTML repr links into it.
+DOCS_URL = "https://sklearn-deep.readthedocs.io/en/stable"
+
+
+def public_module(cls):
+    """The public module a class is documented under.
+
+    The top-level package when it exports the class (as docs/api.rst lists
+    them), else its module path up to the first private part.
+    """
+    package = importlib.import_module("sklearn_deep")
+    if getattr(package, cls.__name__, None) is cls:
+        return "sklearn_deep"
+    parts = cls.__module__.split(".")
+    return ".".join(itertools.takewhile(lambda part: not part.startswith("_"), parts))
 
 
 def within_thread_budget(method):
@@ -188,6 +206,19 @@ class DeepEstimator(
     # ``module_``: with them, the only names ``sklearn_deep.load`` restores
     # (``_restorable_attributes``). List every one, private ones included.
     _fitted_attributes = ()
+    # scikit-learn's HTML repr links an estimator's name to its API page: ours
+    # are the pages Sphinx's autosummary writes from docs/api.rst, named after
+    # the public path (``generated/sklearn_deep.MLPClassifier.html``).
+    _doc_link_module = "sklearn_deep"
+    _doc_link_template = (
+        DOCS_URL + "/generated/{estimator_module}.{estimator_name}.html"
+    )
+
+    def _doc_link_url_param_generator(self):
+        return {
+            "estimator_module": public_module(type(self)),
+            "estimator_name": type(self).__name__,
+        }
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -327,11 +358,17 @@ class DeepEstimator(
             max_epochs=max_epochs,
             metadata=data.callback_metadata,
         )
+        epochs_before = 0 if state is None else state.n_iter
         state = self._train(module, loss, batches, config, state, fit, score, callbacks)
         self.module_ = module
         if self._continuable():
             self._training_state = state
-        for name, value in state.fitted_attributes(fit.early_stopping).items():
+        attributes = state.fitted_attributes(fit.early_stopping)
+        # scikit-learn's rule: n_iter_ counts the epochs of this call (a
+        # warm-started fit runs at most max_iter more, a partial_fit one),
+        # while t_, loss_curve_ and history_ go on across calls.
+        attributes["n_iter_"] = state.n_iter - epochs_before
+        for name, value in attributes.items():
             setattr(self, name, value)
         self._after_fit(data)
         if callbacks is not None:
@@ -554,6 +591,26 @@ class TabularMixin:
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
         return tags
+
+
+def minibatches(estimator, inputs, target, data, train_rows, config, fit):
+    """The engine's ``Batches`` of a fit whose rows are whole samples.
+
+    ``inputs`` (a tensor, a sparse matrix or a dict of tensors) and ``target``
+    are indexed by sample; L-BFGS takes the training rows whole, in order.
+    """
+    weight = data.sample_weight
+    return Batches(
+        inputs,
+        target,
+        None if weight is None else to_tensor(weight, fit.dtype, fit.device),
+        config.batch_size,
+        shuffle=estimator.shuffle and estimator.solver != "lbfgs",
+        dtype=fit.dtype,
+        rows=None
+        if train_rows is None
+        else torch.as_tensor(train_rows, device=fit.device),
+    )
 
 
 @torch.inference_mode()

@@ -19,6 +19,8 @@ from sklearn.exceptions import ConvergenceWarning
 
 from sklearn_deep import (
     Autoencoder,
+    CNNClassifier,
+    CNNRegressor,
     GCNClassifier,
     LSTMTagger,
     MLPClassifier,
@@ -49,6 +51,10 @@ def _make(family):
         return MLPRegressor(hidden_layer_sizes=(4,), **FAST)
     if family == "Autoencoder":
         return Autoencoder(2, (4,), **FAST)
+    if family == "CNNClassifier":
+        return CNNClassifier(filters=(2,), kernel_size=3, **FAST)
+    if family == "CNNRegressor":
+        return CNNRegressor(filters=(2,), kernel_size=3, **FAST)
     if family == "GCNClassifier":
         return GCNClassifier(ADJACENCY, FEATURES, **FAST)
     return LSTMTagger(
@@ -69,6 +75,8 @@ _GOOD_FIT = {
     "MLPClassifier": (X, Y_CLASS),
     "MLPRegressor": (X, Y_REG),
     "Autoencoder": (X,),
+    "CNNClassifier": (X, Y_CLASS),
+    "CNNRegressor": (X, Y_REG),
     "GCNClassifier": (NODES, NODE_Y),
     "LSTMTagger": (SENTENCES, TAGS),
 }
@@ -217,18 +225,27 @@ TAGGER_PREDICT = {
     "predict-non-string-token": lambda: (([[3.5]],), "Token 0"),
 }
 TAGGER_SCORE = {
-    "score-unknown-tags": lambda: ((SENTENCES[:1], [["D", "N", "ZZ"]]), "ZZ"),
     "score-ragged-tags": lambda: ((SENTENCES[:1], [["D"]]), "tags"),
 }
 
 
+CONVOLUTIONAL = ["CNNClassifier", "CNNRegressor"]
+
+
 def _cases():
     cases = []
-    tabular = ["MLPClassifier", "MLPRegressor", "Autoencoder"]
-    targets = {"MLPClassifier": (Y_CLASS,), "MLPRegressor": (Y_REG,)}
+    tabular = ["MLPClassifier", "MLPRegressor", "Autoencoder", *CONVOLUTIONAL]
+    targets = {
+        "MLPClassifier": (Y_CLASS,),
+        "MLPRegressor": (Y_REG,),
+        "CNNClassifier": (Y_CLASS,),
+        "CNNRegressor": (Y_REG,),
+    }
     for family in tabular:
         y = targets.get(family, ())
         for name, make in TABULAR_FIT.items():
+            if name == "3-D" and family in CONVOLUTIONAL:
+                continue  # signals of 3 channels: taken (tests/test_cnn.py)
 
             def with_y(make=make, y=y):
                 (X_bad,), match = make()
@@ -238,15 +255,22 @@ def _cases():
         for name, make in TABULAR_PREDICT.items():
             method = "transform" if family == "Autoencoder" else "predict"
             cases.append((family, method, name, make))
-    for family, y in (("MLPClassifier", Y_CLASS), ("MLPRegressor", Y_REG)):
+    supervised = (
+        ("MLPClassifier", Y_CLASS),
+        ("MLPRegressor", Y_REG),
+        ("CNNClassifier", Y_CLASS),
+        ("CNNRegressor", Y_REG),
+    )
+    for family, y in supervised:
         for name, make in SUPERVISED_FIT.items():
-            if name == "y-nan" and family == "MLPClassifier":
+            if name == "y-nan" and family.endswith("Classifier"):
                 continue
-            if name == "one-sample" and family == "MLPRegressor":
+            if name == "one-sample" and family.endswith("Regressor"):
                 continue
             cases.append((family, "fit", name, lambda make=make, y=y: make(y)))
     for name, make in CLASSIFIER_FIT.items():
         cases.append(("MLPClassifier", "fit", name, make))
+        cases.append(("CNNClassifier", "fit", name, make))
     for name, make in CLASSIFIER_PARTIAL_FIT.items():
         cases.append(("MLPClassifier", "partial_fit", name, make))
     for name, make in GCN_FIT.items():

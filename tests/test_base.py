@@ -39,9 +39,22 @@ def _fit_data(cls):
         params = {"embedding_dim": 4, "hidden_size": 4, "char_hidden_size": 3}
         return params, (sentences, tags)
     X = rng.randn(40, 4)
+    if name.startswith("Torch"):
+        from sklearn_deep.wrappers._check_modules import ClassifierMLP, RegressorMLP
+
+        regressor = "Regressor" in name
+        params = {
+            "module": RegressorMLP if regressor else ClassifierMLP,
+            "module_params": {"hidden_units": 3},
+        }
+        return params, (X, X[:, 0] if regressor else (X[:, 0] > 0).astype(int))
     if name == "Autoencoder":
         return {}, (X,)
     y = X[:, 0] if "Regressor" in name else (X[:, 0] > 0).astype(int)
+    if name.startswith("CNN"):
+        # Every architecture parameter takes part: pooling and a dense head.
+        params = {"filters": (3,), "pooling": "max", "hidden_layer_sizes": (3,)}
+        return params, (X, y)
     # Pre-training, so that init and freeze_init_epochs take part too.
     init = Autoencoder(3, (), max_iter=2, random_state=0).fit(X)
     return {"init": init, "hidden_layer_sizes": (3, 5), "freeze_init_epochs": 1}, (

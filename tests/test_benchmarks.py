@@ -34,6 +34,28 @@ SCRIPTS = {
             "| 16 | sklearn MLPRegressor |",
         ],
     ),
+    "bench_cnn.py": (
+        ["mnist1d"],
+        [
+            "| model | mean test accuracy |",
+            "| CNNClassifier (defaults) |",
+            "| sklearn SVC(gamma=0.001) |",
+            "| trainer | CPU s/epoch (median) | ratio to bare |",
+            "| CNNClassifier |",
+            "| bare PyTorch loop |",
+            "| skorch NeuralNetClassifier |",
+        ],
+    ),
+    "bench_custom_module.py": (
+        [],
+        [
+            "| batch | trainer | s/epoch (median) |",
+            "|---:|---|",
+            "| 256 | torch_classifier |",
+            "| 256 | skorch |",
+            "| 256 | bare |",
+        ],
+    ),
     "bench_gcn.py": (
         ["planetoid"],
         [
@@ -61,6 +83,16 @@ SCRIPTS = {
             "| 256 | sklearn_deep |",
             "| 256 | skorch default |",
             "| 256 | bare torch |",
+        ],
+    ),
+    "bench_onnx.py": (
+        [],
+        [
+            "| workload | path | median | ratio to onnxruntime |",
+            "|---|---|---:|---:|",
+            "| 1 row, latency | onnxruntime |",
+            "| 1 row, latency | predict_proba |",
+            "rows, throughput | onnxruntime |",
         ],
     ),
     "bench_scale.py": (

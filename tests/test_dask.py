@@ -178,5 +178,6 @@ def test_incremental_over_dask_chunks_matches_an_in_memory_fit(
     streamed_score = streamed.estimator_.score(X_test, y_test)
     assert in_memory_score > 0.8
     assert streamed_score == pytest.approx(in_memory_score, abs=0.05)
-    # Every chunk was one partial_fit call: 8 chunks per pass.
-    assert streamed.estimator_.n_iter_ == 8 * n_passes
+    # Every chunk was one partial_fit call (one epoch each): 8 chunks per pass.
+    assert streamed.estimator_.n_iter_ == 1
+    assert len(streamed.estimator_.loss_curve_) == 8 * n_passes

@@ -3,9 +3,12 @@
 Broken cross-references, bad docstrings and missing pages fail here rather
 than on the documentation site. The gallery is rendered with
 ``plot_gallery=False``, so the examples are not executed (tests/test_examples.py
-runs them), and the build happens in a temporary copy of docs/ and examples/.
+runs them), and the build happens in a temporary copy of docs/ and examples/,
+with the checkout first on ``PYTHONPATH`` so that it documents this code, not
+an installed copy.
 """
 
+import os
 import shutil
 import subprocess
 import sys
@@ -19,6 +22,7 @@ pytest.importorskip("sphinx", reason="the docs test needs sphinx")
 pytest.importorskip("numpydoc", reason="the docs test needs numpydoc")
 pytest.importorskip("sphinx_gallery", reason="the docs test needs sphinx-gallery")
 pytest.importorskip("matplotlib", reason="the docs test needs matplotlib")
+pytest.importorskip("pydata_sphinx_theme", reason="the docs test needs the theme")
 
 
 def test_docs_build_without_warnings(tmp_path):
@@ -46,6 +50,12 @@ def test_docs_build_without_warnings(tmp_path):
         capture_output=True,
         text=True,
         timeout=600,
+        env={
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join(
+                filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])
+            ),
+        },
     )
     assert result.returncode == 0, (result.stdout + result.stderr)[-5000:]
     html = tmp_path / "html"
@@ -57,5 +67,11 @@ def test_docs_build_without_warnings(tmp_path):
         "scaling.html",
         "auto_examples/index.html",
         "generated/sklearn_deep.inspection.TrainingHistoryDisplay.html",
+        "generated/sklearn_deep.datasets.fetch_planetoid.html",
     ]:
         assert (html / page).is_file(), page
+    landing = (html / "index.html").read_text(encoding="utf-8")
+    assert "pydata" in landing  # the theme that shows code lines whole
+    assert "©. |" not in landing and "the sklearn_deep developers" in landing
+    assert "sklearn_deep.GCNClassifier.html" in landing  # the estimator table
+    assert "sphx-glr-thumbcontainer" in landing  # the gallery thumbnails

@@ -15,6 +15,7 @@ from torch import nn
 
 from sklearn_deep.nn import (
     AutoencoderNetwork,
+    ConvolutionalNetwork,
     Dropout,
     GraphConvolutionalNetwork,
     MultilayerPerceptron,
@@ -56,6 +57,13 @@ NETWORKS = {
             5, (4,), 2, tied_weights=True, noise=0.2, dropout=0.1, batch_norm=True
         ),
         lambda m, g: m.reset_parameters("he_normal", g),
+    ),
+    "cnn": (
+        # Five features, as the tests below feed every flat network.
+        lambda: ConvolutionalNetwork(
+            (1, 5), (4, 3), 3, kernel_size=3, hidden_layer_sizes=(5,), max_shift=1
+        ),
+        lambda m, g: m.reset_parameters(g),
     ),
     "tagger-cnn-crf": (
         lambda: SequenceTagger(12, 4, char_features="cnn", crf=True, **TAGGER),

@@ -30,10 +30,13 @@ LAYERS = {
     "sklearn_deep._training": 3,  # the training engine
     "sklearn_deep.base": 4,  # the estimator base (optional: may not exist yet)
     "sklearn_deep.neural_network": 5,  # estimator families and the rest
+    "sklearn_deep.convolutional": 5,
     "sklearn_deep.graph": 5,
     "sklearn_deep.sequence": 5,
+    "sklearn_deep.wrappers": 5,
     "sklearn_deep.inspection": 5,
     "sklearn_deep._persistence": 5,
+    "sklearn_deep.onnx": 5,  # export: reads the fitted estimators of the families
     "sklearn_deep": 5,
 }
 

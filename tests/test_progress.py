@@ -1,5 +1,7 @@
 """Progress reporting: the verbose bar, silence, and scikit-learn's callbacks."""
 
+import io
+import sys
 import warnings
 from collections import Counter
 
@@ -39,7 +41,14 @@ def _ring_graph(n=12):
 
 
 # ----------------------------------------------------------------- verbose
-def test_verbose_bar_shows_loss_and_validation_score(data, capfd):
+class _Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_verbose_bar_shows_loss_and_validation_score(data, capfd, monkeypatch):
+    # The bar is for terminals (elsewhere verbose prints log lines).
+    monkeypatch.setattr(sys, "stdout", _Terminal())
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         _clf(verbose=1, early_stopping=True, n_iter_no_change=50).fit(*data)

@@ -274,11 +274,11 @@ def test_not_fitted():
         LSTMTagger().predict([["a"]])
 
 
-def test_score_rejects_unknown_tags_and_bad_y():
+def test_score_counts_unknown_tags_as_errors_and_rejects_bad_y():
     X, y = _word_task(n_sentences=20)
     tagger = _small(max_iter=1).fit(X, y)
-    with pytest.raises(ValueError, match="not fitted with"):
-        tagger.score([["the"]], [["ADJ"]])
+    # A tag never seen in training cannot be predicted: an error, not a failure.
+    assert tagger.score([["the"]], [["ADJ"]]) == 0.0
     with pytest.raises(ValueError, match="1 tokens but 2 tags"):
         tagger.score([["the"]], [["DET", "DET"]])
     with pytest.raises(TypeError, match="not a list of tags"):

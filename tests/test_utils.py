@@ -6,10 +6,14 @@ import torch
 
 from sklearn_deep import (
     Autoencoder,
+    CNNClassifier,
+    CNNRegressor,
     GCNClassifier,
     LSTMTagger,
     MLPClassifier,
     MLPRegressor,
+    TorchClassifier,
+    TorchRegressor,
 )
 from sklearn_deep.utils import all_estimators
 from sklearn_deep.utils._torch import (
@@ -24,10 +28,14 @@ from sklearn_deep.utils._torch import (
 def test_all_estimators_lists_the_public_estimators():
     assert all_estimators() == [
         ("Autoencoder", Autoencoder),
+        ("CNNClassifier", CNNClassifier),
+        ("CNNRegressor", CNNRegressor),
         ("GCNClassifier", GCNClassifier),
         ("LSTMTagger", LSTMTagger),
         ("MLPClassifier", MLPClassifier),
         ("MLPRegressor", MLPRegressor),
+        ("TorchClassifier", TorchClassifier),
+        ("TorchRegressor", TorchRegressor),
     ]
 
 

@@ -174,11 +174,16 @@ def run_training(
     if warn_on_max_iter and not (
         state.converged or state.interrupted or schedule_completed(config, state)
     ):
-        warn_from_caller(
-            f"Stochastic Optimizer: Maximum iterations ({max_epochs}) reached and "
-            "the optimization hasn't converged yet.",
-            ConvergenceWarning,
+        # A step may word the warning itself (L-BFGS says which of its limits
+        # stopped it, as scikit-learn does).
+        limit_message = getattr(step, "limit_message", None)
+        message = (
+            limit_message(run)
+            if callable(limit_message)
+            else f"Stochastic Optimizer: Maximum iterations ({max_epochs}) reached "
+            "and the optimization hasn't converged yet."
         )
+        warn_from_caller(message, ConvergenceWarning)
     return state
 
 
@@ -256,6 +261,14 @@ def _epoch(run, step, hooks, validation_score):
     loss, run.gradient_norms = step.epoch(run)
     run.loss = run.reduce_loss(loss)
     call_hooks(hooks, "on_epoch_trained", run)
+    if run.diverged and config.early_stopping:
+        # scikit-learn's record of a diverged epoch: its loss, and nan for its
+        # validation score (the best weights are already back in place). Its
+        # gradient norms are as meaningless: nan, in the shape of the others.
+        if state.gradient_norms:
+            run.gradient_norms = [float("nan")] * len(state.gradient_norms[-1])
+        _record(run, score=float("nan"))
+        return
     if run.stop:
         return
     run.score = None
@@ -263,14 +276,20 @@ def _epoch(run, step, hooks, validation_score):
         run.module.eval()
         with torch.no_grad():
             run.score = run.share_score(float(validation_score(run.module)))
+    _record(run, run.score)
+    run.epoch_seconds = time.perf_counter() - start
+    call_hooks(hooks, "on_epoch_end", run)
+
+
+def _record(run, score):
+    """Count the epoch just trained and keep its loss and score."""
+    state = run.state
     state.n_iter += 1
     state.t += run.batches.n_samples
     state.loss_curve.append(run.loss)
     state.gradient_norms.append(run.gradient_norms)
-    if run.score is not None:
-        state.validation_scores.append(run.score)
-    run.epoch_seconds = time.perf_counter() - start
-    call_hooks(hooks, "on_epoch_end", run)
+    if score is not None:
+        state.validation_scores.append(score)
 
 
 class EpochHistory(Hook):

@@ -76,6 +76,8 @@ class Run:
     score: float | None = None
     epoch_seconds: float = 0.0
     stop: bool = False
+    # Set by the stopping hook when the loss became non-finite.
+    diverged: bool = False
     noise_generator: torch.Generator | None = None
     # How ranks agree on the loss and the validation score (data-parallel
     # training replaces these; alone, a value is its own agreement).

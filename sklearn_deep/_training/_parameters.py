@@ -163,7 +163,11 @@ running at once in several threads give their serial results.""",
             False,
             ["verbose"],
             "bool or int",
-            "Whether to show a progress bar with the loss and validation score.",
+            """Whether to report progress: in a terminal, a progress bar with
+the loss and validation score; elsewhere (a log file, a notebook's captured
+output, CI), scikit-learn's line per epoch, ``Iteration N, loss = X`` (and
+the validation score with early stopping). 2 or more prints the lines in a
+terminal too.""",
         ),
         _entry(
             "warm_start",

@@ -179,14 +179,35 @@ class LBFGSStep(FirstOrderStep):
         norms = [float(w.grad.norm()) for w in weights]
         return loss, norms
 
+    def begin(self, run):
+        super().begin(run)
+        self.first_epoch = run.state.n_iter
+
     def finished(self, run):
-        """Whether L-BFGS has used up ``max_fun`` function evaluations."""
+        """Whether L-BFGS has used up ``max_fun`` function evaluations.
+
+        That is a limit reached, not convergence: the engine then warns with
+        ``limit_message``, as scikit-learn warns when ``max_fun`` stops it.
+        """
         first = next(iter(self.optimizer.state.values()), {})
         run.state.function_evaluations = first.get("func_evals", 0)
+        return run.state.function_evaluations >= self.config.max_fun
+
+    def limit_message(self, run):
+        """scikit-learn's warning when ``max_iter`` or ``max_fun`` stops L-BFGS."""
         if run.state.function_evaluations >= self.config.max_fun:
-            run.state.converged = True
-            return True
-        return False
+            reason = "STOP: TOTAL NO. OF F,G EVALUATIONS EXCEEDS LIMIT"
+        else:
+            reason = "STOP: TOTAL NO. OF ITERATIONS REACHED LIMIT"
+        n_iter = run.state.n_iter - self.first_epoch
+        return (
+            f"lbfgs failed to converge after {n_iter} iteration(s) "
+            f"(status=1):\n{reason} (max_iter={run.max_epochs}, "
+            f"max_fun={self.config.max_fun}).\n\nIncrease the number of "
+            "iterations (max_iter) or function evaluations (max_fun), or scale "
+            "the data as shown in https://scikit-learn.org/stable/modules/"
+            "preprocessing.html"
+        )
 
 
 def make_step(module, loss_fn, config):

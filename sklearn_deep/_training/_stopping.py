@@ -6,7 +6,8 @@ must rise by more than ``tol`` as often, and the weights of the best-scoring
 epoch are kept aside to be restored at the end. When patience runs out, an
 ``adaptive`` schedule first divides the learning rate by 5; training stops only
 once that rate is below ``1e-6``. A non-finite loss falls back on the best
-weights so far, or fails clearly when there are none.
+weights so far, or fails clearly when there are none; with early stopping the
+engine records that epoch with a ``nan`` validation score, as scikit-learn does.
 """
 
 import math
@@ -31,7 +32,7 @@ class Stopping(Hook):
         if not math.isfinite(run.loss):
             self._diverged(run)
             run.state.interrupted = True
-            run.stop = True
+            run.diverged = run.stop = True
 
     def on_epoch_end(self, run):
         if self._update(run.module, run.config, run.state, run.loss, run.score):

@@ -142,17 +142,22 @@ class GradientFlowDisplay:
         """
         check_matplotlib_support(f"{type(self).__name__}.plot")
         import matplotlib.pyplot as plt
+        from matplotlib.ticker import MaxNLocator
 
         if ax is None:
-            _, ax = plt.subplots()
+            # Constrained layout makes room for the legend beside the axes.
+            _, ax = plt.subplots(layout="constrained")
         self.lines_ = [
             ax.plot(self.epochs, self.gradient_norms[:, i], label=name, **kwargs)[0]
             for i, name in enumerate(self.layer_names)
         ]
         ax.set_yscale("log")
         ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # whole epochs
         ax.set_ylabel("mean gradient norm of the weights")
-        ax.legend(loc="best")
+        # Outside the axes, on the right: inside, "best" still lands on a curve
+        # when they fill the plot (the output layer's, top right, often).
+        ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1), borderaxespad=0)
         if self.estimator_name is not None:
             ax.set_title(f"Gradient flow of {self.estimator_name}")
         self.ax_ = ax

@@ -1,6 +1,7 @@
 """The training loss and validation score of each epoch, best epoch marked."""
 
 import numpy as np
+from sklearn.base import is_classifier, is_regressor
 from sklearn.utils.validation import check_is_fitted
 
 from sklearn_deep.utils._sklearn_compat import check_matplotlib_support
@@ -29,6 +30,11 @@ default=None
 
     estimator_name : str or None, default=None
         Name of the estimator, used in the title.
+
+    score_name : str or None, default=None
+        Name of the validation metric (``"accuracy"``, ``"R²"``, a scorer's
+        name), shown on the validation axis and in the legend; "score" when
+        None. :meth:`from_estimator` finds it from the estimator.
 
     Attributes
     ----------
@@ -72,6 +78,8 @@ default=None
     True
     >>> display.best_epoch <= clf.n_iter_
     True
+    >>> display.validation_ax_.get_ylabel()
+    'validation accuracy'
     """
 
     def __init__(
@@ -81,6 +89,7 @@ default=None
         best_epoch=None,
         *,
         estimator_name=None,
+        score_name=None,
     ):
         self.loss_curve = np.asarray(loss_curve, dtype=float)
         self.validation_scores = (
@@ -90,6 +99,7 @@ default=None
         )
         self.best_epoch = best_epoch
         self.estimator_name = estimator_name
+        self.score_name = score_name
         self.epochs = np.arange(1, len(self.loss_curve) + 1)
 
     @classmethod
@@ -137,6 +147,7 @@ default=None
             scores,
             best_epoch,
             estimator_name=type(estimator).__name__,
+            score_name=validation_score_name(estimator),
         )
         return display.plot(
             ax=ax, loss_kwargs=loss_kwargs, validation_kwargs=validation_kwargs
@@ -163,6 +174,7 @@ default=None
         """
         check_matplotlib_support(f"{type(self).__name__}.plot")
         import matplotlib.pyplot as plt
+        from matplotlib.ticker import MaxNLocator
 
         if ax is None:
             _, ax = plt.subplots()
@@ -172,6 +184,7 @@ default=None
             **{"color": "C0", "label": "training loss", **(loss_kwargs or {})},
         )
         ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # whole epochs
         ax.set_ylabel("training loss")
         handles = [self.loss_line_]
         self.validation_line_ = self.validation_ax_ = self.best_line_ = None
@@ -183,11 +196,11 @@ default=None
                 self.validation_scores,
                 **{
                     "color": "C1",
-                    "label": "validation score",
+                    "label": f"validation {self.score_name or 'score'}",
                     **(validation_kwargs or {}),
                 },
             )
-            self.validation_ax_.set_ylabel("validation score")
+            self.validation_ax_.set_ylabel(f"validation {self.score_name or 'score'}")
             handles.append(self.validation_line_)
         if self.best_epoch is not None:
             self.best_line_ = ax.axvline(
@@ -221,3 +234,26 @@ def _best_epoch(estimator, scores):
     # which are the last ones.
     n_epochs = len(estimator.loss_curve_)
     return int(n_epochs - len(scores) + np.argmax(scores) + 1)
+
+
+def validation_score_name(estimator):
+    """The name of the metric behind ``validation_scores_``, or None if unknown.
+
+    The estimator's ``scoring`` when it names one, its ``metric`` (the taggers),
+    else what its ``score`` method computes.
+    """
+    scoring = getattr(estimator, "scoring", None)
+    if isinstance(scoring, str):
+        return scoring
+    if scoring is not None:
+        # A scorer made by make_scorer keeps its metric; a plain callable its name.
+        function = getattr(scoring, "_score_func", scoring)
+        return getattr(function, "__name__", None)
+    metric = getattr(estimator, "metric", None)
+    if isinstance(metric, str):
+        return metric
+    if is_classifier(estimator):
+        return "accuracy"
+    if is_regressor(estimator):
+        return "R²"
+    return None

@@ -157,12 +157,13 @@ default="identity"
         The best validation score; None without early stopping.
 
     n_iter_ : int
-        Number of epochs run.
+        Number of epochs the last call ran (``fit``, warm-started or not, or
+        one for ``partial_fit``), as scikit-learn counts.
 
     t_ : int
         Number of training samples seen by the solver.
 
-    gradient_norms_ : ndarray of shape (n_iter_, n_weight_matrices)
+    gradient_norms_ : ndarray of shape (len(loss_curve_), n_weight_matrices)
         Mean norm of each weight matrix's gradient per epoch, encoder first.
 
     history_ : skorch.history.History

@@ -15,8 +15,14 @@ import torch
 from sklearn.base import is_regressor
 from sklearn.utils.validation import check_array, check_is_fitted, check_non_negative
 
-from sklearn_deep._training import LOSSES, Batches
-from sklearn_deep.base import DeepEstimator, FitData, TabularMixin, forward_rows
+from sklearn_deep._training import LOSSES
+from sklearn_deep.base import (
+    DeepEstimator,
+    FitData,
+    TabularMixin,
+    forward_rows,
+    minibatches,
+)
 from sklearn_deep.neural_network import _pretraining
 from sklearn_deep.neural_network._network_parameters import (
     NETWORK_PARAMETER_CONSTRAINTS,
@@ -69,6 +75,112 @@ def weights_with_class_weight(sample_weight, class_weight, dtype):
     return weights
 
 
+def floating_dtype_of(X):
+    """scikit-learn's floating dtype for ``X``: float32 if X is all float32.
+
+    Anything else (float64, integers, lists, mixed data frames) is float64.
+    """
+    dtypes = getattr(X, "dtypes", None)  # a data frame
+    if dtypes is not None and not isinstance(dtypes, np.dtype):
+        all_float32 = len(dtypes) > 0 and all(d == np.float32 for d in dtypes)
+        return np.dtype(np.float32 if all_float32 else np.float64)
+    dtype = getattr(X, "dtype", None)
+    return np.dtype(np.float32 if dtype == np.float32 else np.float64)
+
+
+class LayerArrays(list):
+    """``coefs_`` or ``intercepts_``: read-only copies that write through.
+
+    scikit-learn users prune, reset or replace weights by assigning them.
+    Arrays handed out are copies of the network's tensors, so writing into one
+    in place would change nothing: they are read-only, so such a write raises
+    instead of being silently lost. Assigning an item (``coefs_[0] = W``) or
+    the whole list (``est.coefs_ = [...]``) writes into the network.
+    """
+
+    def __init__(self, estimator, kind):
+        self._estimator, self._kind = estimator, kind
+        dtype = estimator._fitted_dtype()
+        super().__init__(
+            _read_only(self._to_array(layer).astype(dtype, copy=True))
+            for layer in self._layers()
+        )
+
+    def _layers(self):
+        return list(self._estimator.module_.linear_layers)
+
+    def _to_array(self, layer):
+        tensor = getattr(layer, self._kind)
+        return to_numpy(tensor).T if self._kind == "weight" else to_numpy(tensor)
+
+    def __setitem__(self, index, value):
+        if not isinstance(index, Integral):
+            raise TypeError(
+                f"Assign one layer at a time (an integer index), not {index!r}."
+            )
+        layers = self._layers()
+        index = range(len(layers))[index]  # IndexError beyond the layers
+        self._write(layers[index], index, value)
+        super().__setitem__(index, _read_only(self._to_array(layers[index]).copy()))
+
+    def assign(self, arrays):
+        """Write a whole list of arrays (one per layer) into the network."""
+        layers = self._layers()
+        arrays = list(arrays)
+        if len(arrays) != len(layers):
+            raise ValueError(
+                f"Expected {len(layers)} arrays, one per layer, got {len(arrays)}."
+            )
+        # All checked before any is written: a bad list changes nothing.
+        checked = [
+            self._checked(layer, i, value)
+            for i, (layer, value) in enumerate(zip(layers, arrays, strict=True))
+        ]
+        for layer, value in zip(layers, checked, strict=True):
+            self._copy_into(layer, value)
+
+    def _write(self, layer, index, value):
+        self._copy_into(layer, self._checked(layer, index, value))
+
+    def _checked(self, layer, index, value):
+        tensor = getattr(layer, self._kind)
+        name = "coefs_" if self._kind == "weight" else "intercepts_"
+        value = check_array(
+            value,
+            ensure_2d=self._kind == "weight",
+            dtype=np.float64,
+            input_name=f"{name}[{index}]",
+        )
+        expected = (
+            tuple(tensor.shape[::-1]) if self._kind == "weight" else tuple(tensor.shape)
+        )
+        if value.shape != expected:
+            raise ValueError(
+                f"{name}[{index}] has shape {value.shape}; this layer needs {expected}."
+            )
+        return value
+
+    def _copy_into(self, layer, value):
+        tensor = getattr(layer, self._kind)
+        value = value.T if self._kind == "weight" else value
+        with torch.no_grad():
+            tensor.copy_(torch.as_tensor(np.ascontiguousarray(value)))
+
+    def _refused(self, *args, **kwargs):
+        raise TypeError(
+            "The layers of a network are fixed: assign arrays to existing "
+            "layers (coefs_[i] = W) instead of adding or removing them."
+        )
+
+    append = extend = insert = pop = remove = clear = __delitem__ = _refused
+    __iadd__ = __imul__ = sort = reverse = _refused
+
+
+def _read_only(array):
+    array.setflags(write=False)
+    return array
+
+
 class BaseMultilayerPerceptron(TabularMixin, DeepEstimator):
     """Base class for MLPClassifier and MLPRegressor; not for direct use."""
 
@@ -83,6 +195,7 @@ class BaseMultilayerPerceptron(TabularMixin, DeepEstimator):
         "n_outputs_",
         "out_activation_",
         "n_layers_",
+        "_input_dtype",
     )
 
     def __sklearn_clone__(self):
@@ -119,9 +232,35 @@ class BaseMultilayerPerceptron(TabularMixin, DeepEstimator):
     def _set_partial_fit_classes(self, classes):
         pass
 
+    def _check_warm_start_target(self, y):
+        """Raise if ``y`` cannot go on training the fitted outputs."""
+
+    def _check_solver(self):
+        """``partial_fit`` exists for the stochastic solvers only.
+
+        scikit-learn's rule (through ``available_if``): L-BFGS is a full-batch
+        method whose curvature pairs belong to one data set, so
+        ``hasattr(est, "partial_fit")`` is False with ``solver="lbfgs"``.
+        """
+        if self.solver == "lbfgs":
+            raise AttributeError(
+                "partial_fit is only available for stochastic optimizers. "
+                f"{self.solver} is not stochastic."
+            )
+        return True
+
+    def _check_partial_fit_early_stopping(self):
+        # scikit-learn's rule: one epoch on one batch has no held-out data to
+        # stop on.
+        if self.early_stopping:
+            raise ValueError("partial_fit does not support early_stopping=True")
+
     # ------------------------------------------------- the template's hooks
     def _validate_fit_data(self, X, y, fit, sample_weight=None, classes=None):
         check_hidden_layer_sizes(self.hidden_layer_sizes)
+        # What scikit-learn returns follows X's floating dtype, whatever
+        # precision the network computes in.
+        self._input_dtype = floating_dtype_of(X).name
         X, y = self._validate_float_data(
             X,
             y,
@@ -133,8 +272,10 @@ class BaseMultilayerPerceptron(TabularMixin, DeepEstimator):
             # A new fit learns its classes from y (or from partial_fit's
             # classes), never from an earlier fit.
             self.__dict__.pop("classes_", None)
-        if fit.incremental and not fit.continuing:
+        if fit.incremental:
             self._set_partial_fit_classes(classes)
+        elif fit.continuing:
+            self._check_warm_start_target(y)
         if sample_weight is not None:
             sample_weight = _check_sample_weight(
                 sample_weight, X, dtype=X.dtype, ensure_non_negative=True
@@ -196,17 +337,15 @@ class BaseMultilayerPerceptron(TabularMixin, DeepEstimator):
         return module
 
     def _make_batches(self, data, train_rows, config, fit):
-        weight = data.sample_weight
-        return Batches(
+        target = data.extra["target"]
+        return minibatches(
+            self,
             data.extra["inputs"],
-            to_tensor(data.extra["target"], self._target_dtype(fit.dtype), fit.device),
-            None if weight is None else to_tensor(weight, fit.dtype, fit.device),
-            config.batch_size,
-            shuffle=self.shuffle and self.solver != "lbfgs",
-            dtype=fit.dtype,
-            rows=None
-            if train_rows is None
-            else torch.as_tensor(train_rows, device=fit.device),
+            to_tensor(target, self._target_dtype(fit.dtype), fit.device),
+            data,
+            train_rows,
+            config,
+            fit,
         )
 
     def _loss_function(self, data, fit):
@@ -286,24 +425,52 @@ class BaseMultilayerPerceptron(TabularMixin, DeepEstimator):
 
     # ------------------------------------------------------------- prediction
     def _raw_output(self, X):
-        """Network outputs for ``X`` after its output activation, as numpy."""
+        """Network outputs for ``X`` after its output activation, as numpy.
+
+        In scikit-learn's dtype: float32 when both the training X and this X
+        are float32, float64 otherwise.
+        """
+        dtype = np.result_type(self._fitted_dtype(), floating_dtype_of(X))
         X = self._validated_input(X)
-        return self._predict_in_blocks(
+        output = self._predict_in_blocks(
             lambda rows: self._activate(self.module_(rows)), X, self.n_outputs_
         )
+        return output.astype(dtype, copy=False)
+
+    def _fitted_dtype(self):
+        """The floating dtype of the training X (float64 for older files)."""
+        return np.dtype(getattr(self, "_input_dtype", "float64"))
 
     # -------------------------------------------------------------- attributes
     @property
     def coefs_(self):
-        """Weight matrices, ``coefs_[i]`` of shape (n_units_in, n_units_out)."""
+        """Weight matrices, ``coefs_[i]`` of shape (n_units_in, n_units_out).
+
+        Read-only copies in the training X's dtype; assign ``coefs_`` (or one
+        ``coefs_[i]``) to write weights into the network.
+        """
         check_is_fitted(self)
-        return [to_numpy(layer.weight).T.copy() for layer in self.module_.linear_layers]
+        return LayerArrays(self, "weight")
+
+    @coefs_.setter
+    def coefs_(self, arrays):
+        check_is_fitted(self)
+        LayerArrays(self, "weight").assign(arrays)
 
     @property
     def intercepts_(self):
-        """Bias vectors, ``intercepts_[i]`` of shape (n_units_out,)."""
+        """Bias vectors, ``intercepts_[i]`` of shape (n_units_out,).
+
+        Read-only copies in the training X's dtype; assign ``intercepts_`` (or
+        one ``intercepts_[i]``) to write biases into the network.
+        """
         check_is_fitted(self)
-        return [to_numpy(layer.bias).copy() for layer in self.module_.linear_layers]
+        return LayerArrays(self, "bias")
+
+    @intercepts_.setter
+    def intercepts_(self, arrays):
+        check_is_fitted(self)
+        LayerArrays(self, "bias").assign(arrays)
 
     # --------------------------------------------- checks of sklearn_deep.load
     def _check_fitted_state(self, *, n_weights, n_bytes):
@@ -311,6 +478,10 @@ class BaseMultilayerPerceptron(TabularMixin, DeepEstimator):
         super()._check_fitted_state(n_weights=n_weights, n_bytes=n_bytes)
         hidden_layer_sizes = self._check_tabular_fitted_state(n_weights)
         check_fitted_count(self, "n_outputs_")
+        if getattr(self, "_input_dtype", "float64") not in ("float32", "float64"):
+            raise ValueError(
+                f"_input_dtype is {self._input_dtype!r}, not 'float32' or 'float64'."
+            )
         n_layers = len(hidden_layer_sizes) + 2
         if getattr(self, "n_layers_", None) != n_layers:
             raise ValueError(

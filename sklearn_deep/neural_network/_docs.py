@@ -137,10 +137,14 @@ default="relu"
         Number of layers, input and output included.
 
     coefs_ : list of ndarray
-        ``coefs_[i]`` is the weight matrix of layer i, shape (n_in, n_out).
+        ``coefs_[i]`` is the weight matrix of layer i, shape (n_in, n_out), in
+        the floating dtype of the training X. Read-only copies of the
+        network's weights: assign ``coefs_`` (or ``coefs_[i]``) to write into
+        the network.
 
     intercepts_ : list of ndarray
-        ``intercepts_[i]`` is the bias vector of layer i + 1.
+        ``intercepts_[i]`` is the bias vector of layer i + 1; read-only copies
+        too, assignable like ``coefs_``.
 
     module_ : torch.nn.Module
         The trained network.
@@ -149,7 +153,8 @@ default="relu"
         The training loss of the last epoch, penalties included.
 
     loss_curve_ : list of float
-        The training loss of each epoch.
+        The training loss of each epoch, over all calls with ``warm_start``
+        and ``partial_fit``.
 
     best_loss_ : float or None
         The lowest training loss; None with early stopping.
@@ -161,13 +166,14 @@ default="relu"
         The best validation score; None without early stopping.
 
     n_iter_ : int
-        Number of epochs run (over all calls, with ``warm_start`` and
-        ``partial_fit``).
+        Number of epochs the last call ran (as in scikit-learn: a
+        warm-started ``fit`` runs at most ``max_iter`` more, ``partial_fit``
+        one).
 
     t_ : int
-        Number of training samples seen by the solver.
+        Number of training samples seen by the solver, over all calls.
 
-    gradient_norms_ : ndarray of shape (n_iter_, n_layers_ - 1)
+    gradient_norms_ : ndarray of shape (len(loss_curve_), n_layers_ - 1)
         Mean Euclidean norm of each weight matrix's gradient over the minibatches
         of each epoch, input layer first: shows vanishing gradients in deep
         sigmoid networks.

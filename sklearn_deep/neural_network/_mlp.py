@@ -6,6 +6,7 @@ from sklearn.base import ClassifierMixin, RegressorMixin
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils.class_weight import compute_class_weight
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import check_array, column_or_1d
 
@@ -99,6 +100,7 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
         """
         return self._fit(X, y, sample_weight=sample_weight, incremental=False)
 
+    @available_if(lambda est: est._check_solver())
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """Update the model with one epoch over the given data.
@@ -111,7 +113,7 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
             The target values.
         classes : array of shape (n_classes,), default=None
             All the classes that ``y`` may hold across calls. Required on the
-            first call, ignored later.
+            first call; a later call may repeat them, but not change them.
         sample_weight : array-like of shape (n_samples,), default=None
             Weights of the samples in the loss.
 
@@ -125,6 +127,7 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
                 "class_weight 'balanced' is not supported for partial_fit: the "
                 "class frequencies of later batches are unknown. Pass a dict."
             )
+        self._check_partial_fit_early_stopping()
         return self._fit(
             X, y, sample_weight=sample_weight, incremental=True, classes=classes
         )
@@ -187,7 +190,21 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
     def _set_partial_fit_classes(self, classes):
         if classes is None and not hasattr(self, "classes_"):
             raise ValueError("classes must be passed on the first call to partial_fit.")
+        # On later calls, checks that classes (when given) are the first call's.
         _check_partial_fit_first_call(self, classes)
+
+    def _check_warm_start_target(self, y):
+        if self._target_type == "multilabel":
+            return
+        classes = np.unique(column_or_1d(y) if y.ndim == 2 else y)
+        if set(classes) != set(self.classes_):
+            # scikit-learn's rule and words: a warm-started fit trains the same
+            # output units, so its y must have exactly the fitted classes.
+            raise ValueError(
+                "warm_start can only be used where `y` has the same classes as "
+                f"in the previous call to fit. Previously got {self.classes_}, "
+                f"`y` has {classes}"
+            )
 
     def _encode_target(self, y, first_call):
         if y.ndim == 2 and y.shape[1] == 1:
@@ -209,7 +226,8 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
             if len(classes) < 2:
                 raise ValueError(
                     "The classifier needs samples of at least 2 classes in the "
-                    f"data, but the data contains only one class: {classes[0]!r}."
+                    "data, but the data contains only one class: "
+                    f"{classes.tolist()[0]!r}."
                 )
             if target_type != "multilabel-indicator":
                 _check_labels_in_classes(y, classes)
@@ -300,8 +318,8 @@ def _check_labels_in_classes(y, classes):
     unseen = np.setdiff1d(np.unique(y), classes)
     if len(unseen):
         raise ValueError(
-            f"`y` has classes not in `self.classes_` {list(classes)}: "
-            f"{list(unseen)}. partial_fit needs every class in `classes` on its "
+            f"`y` has classes not in `self.classes_` {classes.tolist()}: "
+            f"{unseen.tolist()}. partial_fit needs every class in `classes` on its "
             "first call, and warm_start the classes of the first fit."
         )
 
@@ -379,6 +397,7 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
         """
         return self._fit(X, y, sample_weight=sample_weight, incremental=False)
 
+    @available_if(lambda est: est._check_solver())
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, sample_weight=None):
         """Update the model with one epoch over the given data.
@@ -397,6 +416,7 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
         self : object
             The updated estimator.
         """
+        self._check_partial_fit_early_stopping()
         return self._fit(X, y, sample_weight=sample_weight, incremental=True)
 
     def predict(self, X):

@@ -9,6 +9,13 @@ only when none is given.
 
 from sklearn_deep.nn._activations import ACTIVATIONS, make_activation
 from sklearn_deep.nn._autoencoder import NOISE_TYPES, AutoencoderNetwork
+from sklearn_deep.nn._cnn import (
+    GLOBAL_POOLINGS,
+    POOLINGS,
+    ConvolutionalNetwork,
+    RandomShift,
+    conv_output_shapes,
+)
 from sklearn_deep.nn._dropout import Dropout, RandomDraws, draw_from
 from sklearn_deep.nn._gcn import (
     GraphConvolution,
@@ -31,11 +38,14 @@ from sklearn_deep.nn._tagger import (
 
 __all__ = [
     "ACTIVATIONS",
+    "GLOBAL_POOLINGS",
     "NOISE_TYPES",
+    "POOLINGS",
     "WEIGHT_INITS",
     "AutoencoderNetwork",
     "CharCNN",
     "CharLSTM",
+    "ConvolutionalNetwork",
     "Dropout",
     "GraphConvolution",
     "GraphConvolutionalNetwork",
@@ -43,8 +53,10 @@ __all__ = [
     "MultilayerPerceptron",
     "PaddedLSTM",
     "RandomDraws",
+    "RandomShift",
     "SequenceTagger",
     "build_uninitialized",
+    "conv_output_shapes",
     "draw_from",
     "initialize_linear",
     "make_activation",

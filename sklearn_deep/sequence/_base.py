@@ -41,6 +41,12 @@ METRICS = {"accuracy": token_accuracy_score, "chunk_f1": chunk_f1_score}
 PREDICT_BATCH = 128
 
 
+# batch_size="auto": this many sentences per minibatch on a large corpus, and
+# fewer on a small one so that an epoch has at least MIN_AUTO_BATCHES updates.
+AUTO_BATCH_SENTENCES = 16
+MIN_AUTO_BATCHES = 10
+
+
 class BaseSequenceTagger(DeepEstimator):
     """Base class of the sequence taggers; not for direct use.
 
@@ -61,9 +67,12 @@ class BaseSequenceTagger(DeepEstimator):
         "lowercase": ["boolean"],
         "crf": ["boolean"],
         "metric": [StrOptions(set(METRICS))],
-        # Minibatches of sentences: no full-batch L-BFGS, no "auto" size.
+        # Minibatches of sentences: no full-batch L-BFGS.
         "solver": [StrOptions({"adam", "sgd", "adagrad", "rmsprop"})],
-        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [
+            Interval(Integral, 1, None, closed="left"),
+            StrOptions({"auto"}),
+        ],
     }
 
     _fitted_attributes = (
@@ -78,7 +87,7 @@ class BaseSequenceTagger(DeepEstimator):
 
     _training_types = {
         "solver": '{"adam", "sgd", "adagrad", "rmsprop"}',
-        "batch_size": "int",
+        "batch_size": 'int or "auto"',
     }
 
     _training_docs = {
@@ -88,7 +97,11 @@ class BaseSequenceTagger(DeepEstimator):
             ``beta_1``, ``beta_2`` and ``epsilon``.
         """,
         "batch_size": """
-            Sentences per minibatch.
+            Sentences per minibatch. "auto" takes 16 sentences, or fewer on a
+            small corpus so that an epoch has at least 10 minibatches (one
+            sentence per batch below 20 sentences): with a handful of sentences
+            in one batch of 16, an epoch would be a single update, and 30
+            epochs far too few updates to fit them.
         """,
         "shuffle": """
             Whether to shuffle the sentences each epoch (within length
@@ -113,6 +126,12 @@ class BaseSequenceTagger(DeepEstimator):
             stopping (at least two sentences).
         """,
     }
+
+    def _resolved_batch_size(self, n_samples):
+        """``batch_size`` for ``n_samples`` sentences ("auto": see its doc)."""
+        if self.batch_size != "auto":
+            return self.batch_size
+        return max(1, min(AUTO_BATCH_SENTENCES, n_samples // MIN_AUTO_BATCHES))
 
     # ------------------------------------------------------------- public API
     @_fit_context(prefer_skip_nested_validation=True)
@@ -180,7 +199,10 @@ class BaseSequenceTagger(DeepEstimator):
         X : list of list of str, tuple or dict
             The sentences.
         y : list of list
-            Their true tags; every tag must be one of ``classes_``.
+            Their true tags. A tag never seen in training cannot be predicted,
+            so its tokens count as errors (as ``accuracy_score`` counts a label
+            a classifier never predicts): a cross-validation fold holding a
+            rare tag gets a lower score, not ``nan``.
 
         Returns
         -------
@@ -190,12 +212,6 @@ class BaseSequenceTagger(DeepEstimator):
         check_is_fitted(self)
         words, _, _ = parse_sentences(X, self._token_format)
         y = check_tags(y, words)
-        unknown = {tag for tags in y for tag in tags} - set(self.classes_.tolist())
-        if unknown:
-            raise ValueError(
-                "y holds tags the tagger was not fitted with: "
-                f"{sorted(map(str, unknown))}; known: {self.classes_.tolist()}."
-            )
         return METRICS[self.metric](y, self.predict(X))
 
     def _check_fitted_state(self, *, n_weights, n_bytes):

@@ -214,7 +214,7 @@ class LSTMTagger(BaseSequenceTagger):
         metric="accuracy",
         solver="adam",
         alpha=0.0,
-        batch_size=16,
+        batch_size="auto",
         learning_rate="linear",
         learning_rate_init=0.002,
         learning_rate_final=None,

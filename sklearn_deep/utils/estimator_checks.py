@@ -22,13 +22,45 @@ from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.model_selection import GridSearchCV
 
 from sklearn_deep.utils.discovery import all_estimators
+from sklearn_deep.wrappers._check_modules import ClassifierMLP, RegressorMLP
 
 CHECK_PARAMETERS = {
     "Autoencoder": dict(
         hidden_layer_sizes=(10,), max_iter=20, random_state=0, device="cpu"
     ),
+    # Small networks without batch norm and random shifts: both make a row of
+    # weight 2 differ from a repeated row (batch statistics, independent
+    # shifts), which scikit-learn's sample-weight checks compare.
+    "CNNClassifier": dict(
+        filters=(8,),
+        batch_norm=False,
+        max_shift=0,
+        max_iter=50,
+        random_state=0,
+        device="cpu",
+        n_threads=1,
+    ),
+    # Flattened rather than pooled over positions: the checks' regression
+    # targets depend on which feature is where.
+    "CNNRegressor": dict(
+        filters=(8,),
+        global_pooling=None,
+        batch_norm=False,
+        max_shift=0,
+        max_iter=50,
+        random_state=0,
+        device="cpu",
+        n_threads=1,
+    ),
     "MLPClassifier": dict(max_iter=100, random_state=0, device="cpu"),
     "MLPRegressor": dict(max_iter=100, random_state=0, device="cpu"),
+    # A small MLP module class whose shapes come from each check's data.
+    "TorchClassifier": dict(
+        module=ClassifierMLP, max_iter=100, random_state=0, device="cpu", n_threads=1
+    ),
+    "TorchRegressor": dict(
+        module=RegressorMLP, max_iter=100, random_state=0, device="cpu", n_threads=1
+    ),
 }
 
 # The sample-weight equivalence checks compare a fit with integer weights to a
