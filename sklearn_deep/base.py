@@ -418,12 +418,34 @@ class DeepEstimator(
         """
         if not fit.continuing:
             return self._new_module(fit.seed, fit.device, fit.dtype), None
+        self._check_same_network()
         module = copy.deepcopy(self.module_)
         state = copy.deepcopy(self._training_state)
         if not fit.incremental:
             # A warm-started fit is a new run from the current weights.
             restart(state)
         return module, state
+
+    def _check_same_network(self):
+        """Raise if the parameters now describe another network than ``module_``.
+
+        ``warm_start`` and ``partial_fit`` go on with the fitted network; a
+        parameter changed since (more filters, other hidden layers) would be
+        silently ignored, and the saved file would not load.
+        """
+        try:
+            skeleton = self._shape_module()
+        except NotImplementedError:  # a network given as an instance
+            return
+        expected = {k: tuple(v.shape) for k, v in skeleton.state_dict().items()}
+        fitted = {k: tuple(v.shape) for k, v in self.module_.state_dict().items()}
+        if expected != fitted:
+            raise ValueError(
+                f"The parameters of this {type(self).__name__} describe another "
+                "network than the fitted one, which warm_start and partial_fit "
+                "go on training: set warm_start=False (or fit anew) to train the "
+                "network they describe."
+            )
 
     def _new_module(self, seed, device, dtype):
         """``_build_module`` with a generator seeded with ``seed``.

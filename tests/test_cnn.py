@@ -299,3 +299,46 @@ def test_filter_display_draws_the_first_layers_filters(fitted):
     with pytest.raises(ValueError, match="3-D"):
         FilterDisplay(np.ones((3, 3)))
     matplotlib.pyplot.close("all")
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        dict(kernel_size=[0]),
+        dict(kernel_size=[-3]),
+        dict(kernel_size=[3.0]),
+        dict(kernel_size=[True]),
+        dict(strides=[0]),
+        dict(strides=[-1]),
+    ],
+)
+def test_per_layer_sizes_must_be_positive_ints(params):
+    X, y = shifted_patterns(n_samples=20, length=16)
+    with pytest.raises(ValueError, match="must hold positive ints"):
+        CNNClassifier(**{**FAST, "filters": (2,)}, **params).fit(X, y)
+
+
+def test_numpy_integer_sizes_are_ints():
+    X, y = shifted_patterns(n_samples=20, length=16)
+    params = {**FAST, "filters": (2,), "max_iter": 1}
+    CNNClassifier(**params, kernel_size=np.int64(3), strides=np.int64(2)).fit(X, y)
+
+
+def test_batch_norm_on_batches_of_one_position_is_refused_clearly():
+    X, y = shifted_patterns(n_samples=20, length=16)
+    cnn = CNNClassifier(
+        **{**FAST, "filters": (2,)}, batch_size=1, strides=100, global_pooling="avg"
+    )
+    with pytest.raises(ValueError, match="batch_size = 1"):
+        cnn.fit(X, y)
+
+
+def test_warm_start_refuses_a_changed_architecture():
+    X, y = shifted_patterns(n_samples=40, length=16)
+    cnn = CNNClassifier(**{**FAST, "filters": (2,), "max_iter": 1}, warm_start=True)
+    cnn.fit(X, y)
+    before = cnn.predict_proba(X)
+    cnn.set_params(filters=(2, 2))
+    with pytest.raises(ValueError, match="another network than the fitted one"):
+        cnn.fit(X, y)
+    np.testing.assert_array_equal(cnn.predict_proba(X), before)

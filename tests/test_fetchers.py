@@ -220,8 +220,24 @@ def test_git_blob_digest_is_checked(serve, tmp_path, monkeypatch):
         (lambda: fetch_conll2000("dev"), "subset must be one of"),
         (lambda: fetch_ud_treebank("fr_gsd"), "Unknown treebank 'fr_gsd'"),
         (lambda: fetch_ud_treebank("en_ewt", "valid"), "subset must be one of"),
+        (lambda: fetch_conll2000(["train"]), "subset must be one of"),
+        (lambda: fetch_ud_treebank(["en_ewt"]), "Unknown treebank"),
+        (lambda: fetch_conll2000("test", base_url=""), "base_url must be"),
+        (lambda: fetch_conll2000("test", base_url=5), "base_url must be"),
     ],
 )
 def test_bad_arguments_raise_before_any_download(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def test_downloaded_files_get_the_permissions_of_any_new_file(serve, tmp_path):
+    _needs("conll2000/test.txt")
+    url, _ = serve(SHARED / "conll2000")
+    umask = os.umask(0o022)
+    try:
+        fetch_conll2000("test", data_home=tmp_path, base_url=url)
+    finally:
+        os.umask(umask)
+    # Readable by others (a shared data home), not mkstemp's private 0o600.
+    assert (tmp_path / "conll2000" / "test.txt").stat().st_mode & 0o777 == 0o644

@@ -452,3 +452,28 @@ def test_export_leaves_the_estimator_and_the_rows_unchanged(digits):
     sklearn_deep.to_onnx(clf, X_sample)
     np.testing.assert_array_equal(X_sample, X[:5])
     np.testing.assert_array_equal(clf.predict_proba(X), before)
+
+
+def test_a_fitted_column_transformer_of_ours_exports(digits):
+    X = digits[0] / 16
+    X_train, X_test = X[:300], X[300:350]
+    columns = ColumnTransformer(
+        [
+            (
+                "codes",
+                Autoencoder(n_components=4, max_iter=3, random_state=0),
+                [*range(32)],
+            ),
+            ("scaled", StandardScaler(), [*range(32, 64)]),
+        ]
+    )
+    _fit(columns, X_train)
+    (codes,) = _run(sklearn_deep.to_onnx(columns, X_test[:1]), X_test)
+    np.testing.assert_allclose(codes, columns.transform(X_test), rtol=0, atol=ATOL)
+
+
+def test_a_sample_of_another_width_is_refused(digits):
+    X_train, y_train = digits[0][:200] / 16, digits[1][:200]
+    clf = _fit(MLPClassifier((8,), max_iter=3, random_state=0), X_train, y_train)
+    with pytest.raises(ValueError, match="X_sample has 8 features, but MLPClassifier"):
+        sklearn_deep.to_onnx(clf, X_train[:1, :8])

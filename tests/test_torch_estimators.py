@@ -21,6 +21,7 @@ from test_bad_input import (
 from test_bad_input import (
     X as BAD_X,
 )
+from test_persistence import _edit_file
 from torch import nn
 
 import sklearn_deep
@@ -448,3 +449,72 @@ def test_fits_in_threads_give_their_serial_results():
         threaded = list(pool.map(fit, (0, 1)))
     for a, b in zip(serial, threaded, strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+# ------------------------------------------------- errors and randomness
+class Embedded(nn.Module):
+    """Token ids into an embedding of 10 rows."""
+
+    def __init__(self, n_classes):
+        super().__init__()
+        self.embedding = nn.Embedding(10, 4)
+        self.output = nn.Linear(4, n_classes)
+
+    def forward(self, X):
+        return self.output(self.embedding(X).mean(1))
+
+
+def test_a_module_failing_at_predict_or_in_training_fails_clearly():
+    ids = np.random.RandomState(0).randint(0, 10, (30, 5))
+    labels = np.arange(30) % 2
+    params = dict(keep_integer_X=True, max_iter=2, **FAST)
+    clf = _fit(TorchClassifier(Embedded, **params), ids, labels)
+    with pytest.raises(ValueError, match="module Embedded failed on the input"):
+        clf.predict(ids + 5)
+    ids[10] = 15  # beyond the embedding, in a row after the two-row probe
+    with pytest.raises(ValueError, match="module Embedded failed during training"):
+        _fit(TorchClassifier(Embedded, **params), ids, labels)
+
+
+class SubclassedDropout(nn.Dropout):
+    pass
+
+
+class UncoveredParameter(nn.Module):
+    """A dropout subclass, and a parameter drawn in the constructor."""
+
+    def __init__(self, n_features, n_classes):
+        super().__init__()
+        self.hidden = nn.Linear(n_features, 16)
+        self.dropout = SubclassedDropout(0.5)
+        self.output = nn.Linear(16, n_classes)
+        self.scale = nn.Parameter(1 + 0.1 * torch.randn(n_classes))
+
+    def forward(self, X):
+        return self.output(self.dropout(self.hidden(X).relu())) * self.scale
+
+
+def test_fits_repeat_whatever_the_global_generator_holds():
+    coefficients = []
+    for global_seed in (1, 2):
+        torch.manual_seed(global_seed)
+        clf = _fit(
+            TorchClassifier(UncoveredParameter, max_iter=3, **FAST), X_MOONS, Y_MOONS
+        )
+        coefficients.append([p.detach().clone() for p in clf.module_.parameters()])
+    for a, b in zip(*coefficients, strict=True):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)
+
+
+def test_load_refuses_a_file_whose_input_width_disagrees(tmp_path):
+    clf = _fit(TorchClassifier(ClassifierMLP, max_iter=2, **FAST), BAD_X, Y_CLASS)
+    path = tmp_path / "clf.safetensors"
+    sklearn_deep.save(clf, path)
+
+    def narrower(metadata):
+        attributes = metadata["estimator"]["attributes"]
+        attributes["n_features_in_"] = attributes["n_features_in_"] - 1
+
+    edited = _edit_file(path, tmp_path, narrower)
+    with pytest.raises(ModelFormatError, match="disagree"):
+        sklearn_deep.load(edited, trusted_modules=[ClassifierMLP])

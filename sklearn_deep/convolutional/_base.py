@@ -227,14 +227,20 @@ class BaseConvolutionalNetwork(TabularMixin, DeepEstimator):
             self.pooling,
             self.pool_size,
         )
+        # The smallest batch: the engine joins a one-row remainder to the
+        # batch before it, so only batch_size=1 (or one sample) gives 1 row.
+        rows = X.shape[0]
+        if isinstance(self.batch_size, Integral):
+            rows = min(rows, self.batch_size)
         if (
             self.batch_norm
-            and X.shape[0] * min(math.prod(shape[1:]) for shape in shapes[1:]) < 2
+            and rows * min(math.prod(shape[1:]) for shape in shapes[1:]) < 2
         ):
             raise ValueError(
                 "batch_norm=True needs at least 2 values per channel to normalise; "
-                f"got 1 sample whose convolutions have 1 position (n_samples = "
-                f"{X.shape[0]}): pass more samples or batch_norm=False."
+                f"got batches of 1 sample whose convolutions have 1 position "
+                f"(n_samples = {X.shape[0]}, batch_size = {self.batch_size}): "
+                "pass more samples, a larger batch_size or batch_norm=False."
             )
         if sample_weight is not None:
             sample_weight = _check_sample_weight(

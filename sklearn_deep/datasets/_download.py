@@ -16,10 +16,11 @@ import gzip
 import hashlib
 import http.client
 import os
+import secrets
 import shutil
-import tempfile
 import urllib.error
 import urllib.request
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -76,6 +77,8 @@ def fetch_files(
             f"from {folder}. Copy the files there, or call again with "
             "download_if_missing=True."
         )
+    if base_url is not None and not (isinstance(base_url, str) and base_url):
+        raise ValueError(f"base_url must be a non-empty URL or None, got {base_url!r}.")
     mirror = base_url
     if mirror is None and os.environ.get(DATA_URL_VARIABLE):
         mirror = f"{os.environ[DATA_URL_VARIABLE].rstrip('/')}/{subfolder}"
@@ -87,12 +90,14 @@ def fetch_files(
 
 def _download(file, url, folder, names):
     destination = folder / file.name
-    # In the destination folder, so that the final rename is atomic.
-    handle, temporary = tempfile.mkstemp(prefix=f".{file.name}.", dir=folder)
+    # In the destination folder, so that the final rename is atomic; opened
+    # exclusively under a random name, with the permissions of any new file
+    # (mkstemp's would be private, and a data home may be shared).
+    temporary = folder / f".{file.name}.{secrets.token_hex(8)}.part"
     try:
-        with os.fdopen(handle, "wb") as output:
+        with open(temporary, "xb") as output:
             _copy_url(url, output, folder, names)
-        _check_digest(file, Path(temporary), url)
+        _check_digest(file, temporary, url)
         os.replace(temporary, destination)
     finally:
         if os.path.exists(temporary):
@@ -108,9 +113,10 @@ def _copy_url(url, output, folder, names):
             else:
                 shutil.copyfileobj(response, output, _CHUNK)
             # A dropped connection ends the body early without an error.
-            if response.length:
-                raise http.client.IncompleteRead(b"", response.length)
-    except (OSError, EOFError, http.client.HTTPException) as error:
+            left = getattr(response, "length", None)  # None for file: URLs
+            if left:
+                raise http.client.IncompleteRead(b"", left)
+    except (OSError, EOFError, zlib.error, http.client.HTTPException) as error:
         reason = getattr(error, "reason", error)
         raise OSError(
             f"Could not download {url} ({reason}). Without network access, copy "

@@ -34,7 +34,7 @@ UD_TREEBANKS = {
 
 
 def _check_subset(subset, subsets):
-    if subset not in subsets:
+    if not isinstance(subset, str) or subset not in subsets:
         raise ValueError(f"subset must be one of {list(subsets)}, got {subset!r}.")
 
 
@@ -173,7 +173,7 @@ def fetch_ud_treebank(
     >>> len(data.words), data.tags[0][:3]  # doctest: +SKIP
     (2001, ['PROPN', 'PUNCT', 'PROPN'])
     """
-    if name not in UD_TREEBANKS:
+    if not isinstance(name, str) or name not in UD_TREEBANKS:
         raise ValueError(
             f"Unknown treebank {name!r}; expected one of {list(UD_TREEBANKS)}."
         )

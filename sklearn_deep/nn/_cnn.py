@@ -15,6 +15,7 @@ its ``generator`` (a ``RandomDraws`` layer); in evaluation it is the identity.
 """
 
 import math
+from numbers import Integral
 
 import torch
 from torch import nn
@@ -38,13 +39,18 @@ _POOL = {
 
 def per_layer(value, n_layers, name):
     """``value`` (an int, or one int per layer) as a list of ``n_layers`` ints."""
-    values = [value] * n_layers if isinstance(value, int) else list(value)
+    single = isinstance(value, Integral) and not isinstance(value, bool)
+    values = [value] * n_layers if single else list(value)
     if len(values) != n_layers:
         raise ValueError(
             f"{name} has {len(values)} values for {n_layers} convolution layers; "
             f"give one int, or one per layer."
         )
-    return values
+    if not all(
+        isinstance(v, Integral) and not isinstance(v, bool) and v >= 1 for v in values
+    ):
+        raise ValueError(f"{name} must hold positive ints, got {value!r}.")
+    return [int(v) for v in values]
 
 
 def conv_output_shapes(

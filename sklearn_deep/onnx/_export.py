@@ -87,9 +87,11 @@ def to_onnx(estimator, X_sample, *, target_opset=None, **options):
     for step in estimators:
         if isinstance(step, tuple(REFUSED)):
             refuse(step)
-    for step in estimators:
-        if isinstance(step, DeepEstimator):
-            check_is_fitted(step)
+    # get_params lists the templates of fitted containers (a ColumnTransformer's
+    # transformers, whose fitted clones are elsewhere): only the top level is
+    # checked here; skl2onnx's shape calculators check every fitted step.
+    if isinstance(estimator, DeepEstimator):
+        check_is_fitted(estimator)
     classifiers = [e for e in estimators if is_classifier(e)]
     per_model = {id(e): dict(options) for e in classifiers} if options else None
     return skl2onnx.to_onnx(

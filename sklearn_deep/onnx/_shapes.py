@@ -33,6 +33,14 @@ def _checked_input(operator, n_outputs):
     check_input_and_output_types(operator, good_input_types=_INPUT_TYPES)
     model = operator.raw_operator
     check_is_fitted(model)
+    shape = operator.inputs[0].type.shape
+    width = shape[1] if len(shape) == 2 else None
+    if isinstance(width, int) and width != model.n_features_in_:
+        # A graph of another width would run: a CNN's reshape would merge rows.
+        raise ValueError(
+            f"X_sample has {width} features, but {type(model).__name__} was "
+            f"fitted on {model.n_features_in_}."
+        )
     return model, operator.inputs[0].get_first_dimension()
 
 

@@ -237,9 +237,18 @@ class BaseTorchEstimator(DeepEstimator):
         names = getattr(self, "_input_names", None)
         if names is not None:
             module = KeywordInputs(module, names)
-        return super()._train(
-            module, loss, batches, config, state, fit, score, callbacks
-        )
+        try:
+            return super()._train(
+                module, loss, batches, config, state, fit, score, callbacks
+            )
+        except (RuntimeError, IndexError) as exc:
+            # The user's forward or loss failed on a training batch that the
+            # two-row probe at the start did not show (an id beyond an
+            # embedding in a later row): say so rather than torch's traceback.
+            raise ValueError(
+                f"The module {type(_unwrapped(module)).__name__} failed during "
+                f"training: {type(exc).__name__}: {exc}"
+            ) from exc
 
     # ------------------------------------------------------------- prediction
     def _check_output(self, module, inputs, names, n_samples):
@@ -297,16 +306,24 @@ class BaseTorchEstimator(DeepEstimator):
         def check(output, n_rows):
             self._check_output_shape(output, n_rows)
 
-        output = predict_blocks(
-            self.module_,
-            arrays,
-            names,
-            float_dtype=dtype,
-            device=device,
-            block_rows=PREDICT_BLOCK_ROWS,
-            check=check,
-            activate=self._activate,
-        )
+        try:
+            output = predict_blocks(
+                self.module_,
+                arrays,
+                names,
+                float_dtype=dtype,
+                device=device,
+                block_rows=PREDICT_BLOCK_ROWS,
+                check=check,
+                activate=self._activate,
+            )
+        except (RuntimeError, IndexError, TypeError) as exc:
+            # The user's forward failed on this input (an id beyond an
+            # embedding, a layout the network does not take): say so.
+            raise ValueError(
+                f"The module {type(self.module_).__name__} failed on the "
+                f"input: {type(exc).__name__}: {exc}"
+            ) from exc
         if output is None:
             return np.empty((0, self.n_outputs_))
         return output.astype(np.float64, copy=False)
@@ -336,9 +353,26 @@ class BaseTorchEstimator(DeepEstimator):
                 or entry[2] not in ("i", "f")
             ):
                 raise ValueError(f"invalid input layout entry {str(entry)[:80]}.")
+        names = [name for name, _, _ in spec]
+        if len(set(names)) != len(names) or (len(spec) > 1 and None in names):
+            raise ValueError("the input layout (_input_spec) repeats an input.")
+        if any(kind == "i" for _, _, kind in spec) and not self.keep_integer_X:
+            raise ValueError("integer inputs are kept only with keep_integer_X=True.")
         if hasattr(self, "n_features_in_"):
             check_fitted_count(self, "n_features_in_")
             check_feature_names(self)
+            # One 2-D input: its width is n_features_in_, and the module's
+            # n_features argument when it took one from the data.
+            widths = {self.n_features_in_}
+            if len(spec) == 1 and len(spec[0][1]) == 1:
+                widths.add(spec[0][1][0])
+            if "n_features" in arguments:
+                widths.add(arguments["n_features"])
+            if len(widths) != 1:
+                raise ValueError(
+                    "n_features_in_, the input layout and the module's "
+                    f"n_features disagree: {sorted(widths, key=str)}."
+                )
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -10,8 +10,8 @@ method, torch's common layers by their default scheme drawn from the
 generator, and layers whose reset draws nothing (normalisations) by their own
 ``reset_parameters()``. Tensors no rule covers (a custom layer's
 ``nn.Parameter`` or constant buffer) take the values the constructor gives
-them, from one real construction on the CPU (whose draws from the global
-generator are undone: its state is put back afterwards).
+them, from one real construction on the CPU, with torch's global generator
+seeded from the fit's generator for it and its state put back afterwards.
 
 ``torch.nn.Dropout`` layers draw their masks from the global generator too:
 each is replaced by ``sklearn_deep.nn.Dropout``, whose masks the engine draws
@@ -20,12 +20,17 @@ from the fit's generator.
 
 import inspect
 import math
+import threading
 
 import torch
 from torch import nn
 
 from sklearn_deep.nn import Dropout
 from sklearn_deep.nn._init import torch_default_uniform
+
+# Held while a network is constructed for real (its draws then come from
+# torch's global generator, seeded and restored around the construction).
+_GLOBAL_GENERATOR_LOCK = threading.Lock()
 
 _UNIFORM_FAN_IN = (
     nn.Linear,
@@ -131,12 +136,16 @@ def build_module(module_class, arguments, generator):
     state = module.state_dict(keep_vars=True)
     uncovered = [name for name in state if name not in covered]
     if uncovered:
-        # The constructor's own values (constants, or a custom layer's draws);
-        # give such a layer reset_parameters(generator) to draw from the fit's.
-        # The real construction draws torch's layers from the global generator,
-        # whose state is put back afterwards: the user's sequence goes on as if
-        # nothing had been drawn.
-        with torch.random.fork_rng(devices=[]):
+        # The constructor's own values (constants, or a custom layer's draws).
+        # The real construction draws from torch's global CPU generator: it is
+        # seeded from the fit's generator for that construction and its state
+        # put back afterwards, under a lock so that fits in threads neither
+        # see each other's draws nor leave the caller's sequence moved.
+        seed = int(
+            torch.randint(0, 2**62, (), generator=generator, device=generator.device)
+        )
+        with _GLOBAL_GENERATOR_LOCK, torch.random.fork_rng(devices=[]):
+            torch.default_generator.manual_seed(seed)
             real = module_class(**arguments).state_dict()
         with torch.no_grad():
             for name in uncovered:
@@ -161,7 +170,9 @@ def replace_dropout(module):
     hands it; torch's draws from the global one.
     """
     for name, child in list(module.named_children()):
-        if type(child) is nn.Dropout:
+        # A subclass that keeps torch's forward is a plain dropout by another
+        # name; one with its own forward (AlphaDropout...) is left as it is.
+        if isinstance(child, nn.Dropout) and type(child).forward is nn.Dropout.forward:
             setattr(module, name, Dropout(child.p))
         else:
             replace_dropout(child)
