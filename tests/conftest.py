@@ -1,7 +1,7 @@
 """Test tiers: ``python -m pytest -m "not slow"`` is the quick tier.
 
 ``python -m pytest`` runs everything (what CI runs). The quick tier is for the
-edit-test loop: it must stay under a minute on two cores (about 35 s of CPU
+edit-test loop: it must stay under a minute on two cores (about 15 s of CPU
 time now) and still fit, predict, pickle and refuse bad input with every
 estimator. Tests are marked ``slow`` here by rule rather than one by one, so
 that the tests of a new estimator land in a tier by themselves:
