@@ -62,11 +62,13 @@ from sklearn_deep.utils._fitting import check_hidden_layer_sizes, fit_or_restore
 from sklearn_deep.utils._pickling import HostPicklingMixin
 from sklearn_deep.utils._sklearn_compat import validate_data
 from sklearn_deep.utils._torch import (
+    PREDICT_BLOCK_ROWS,
     TORCH_DTYPES,
     make_generator,
     predict_in_blocks,
     resolve_device,
     seed_from_random_state,
+    to_numpy,
     to_tensor,
 )
 
@@ -557,6 +559,33 @@ class TabularMixin:
     would overflow float32 inside the network. Sparse X stays a scipy matrix
     that batches make dense one at a time.
     """
+
+    def _validation_score(self, data, validation_rows, fit):
+        """The score on the held-out rows: ``_validation_metric`` of the outputs.
+
+        The held-out rows are gathered from the network's inputs
+        (``data.extra["inputs"]``) one block at a time, so that no copy of them
+        stays in memory (a user's ``scoring`` needs them as an array).
+        """
+        y_val = data.y[validation_rows]
+        weight = data.sample_weight
+        sw_val = None if weight is None else weight[validation_rows]
+        if self.scoring is not None:
+            X_val = data.X[validation_rows]
+            return self._user_scoring(X_val, y_val, sample_weight=sw_val)
+        inputs = data.extra["inputs"]
+        blocks = np.array_split(
+            validation_rows, max(1, len(validation_rows) // PREDICT_BLOCK_ROWS)
+        )
+
+        def score(module):
+            outputs = [
+                to_numpy(self._activate(forward_rows(module, inputs[rows])))
+                for rows in blocks
+            ]
+            return self._validation_metric(y_val, np.concatenate(outputs), sw_val)
+
+        return score
 
     def _validate_float_data(self, X, y="no_validation", **kwargs):
         dtype = np.float32 if self.dtype == "float32" else np.float64

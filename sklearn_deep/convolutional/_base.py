@@ -20,7 +20,6 @@ from sklearn_deep.base import (
     DeepEstimator,
     FitData,
     TabularMixin,
-    forward_rows,
     minibatches,
 )
 from sklearn_deep.nn import (
@@ -42,7 +41,7 @@ from sklearn_deep.utils._sklearn_compat import (
     StrOptions,
     _check_sample_weight,
 )
-from sklearn_deep.utils._torch import PREDICT_BLOCK_ROWS, to_numpy, to_tensor
+from sklearn_deep.utils._torch import to_numpy, to_tensor
 
 # The architecture's parameters, shared by the classifier and the regressor.
 NETWORK_CONSTRAINTS = {
@@ -324,27 +323,6 @@ class BaseConvolutionalNetwork(TabularMixin, DeepEstimator):
 
     def _loss_function(self, data, fit):
         return LOSSES[self._loss_name()]
-
-    def _validation_score(self, data, validation_rows, fit):
-        y_val = data.y[validation_rows]
-        weight = data.sample_weight
-        sw_val = None if weight is None else weight[validation_rows]
-        if self.scoring is not None:
-            X_val = data.X[validation_rows]
-            return self._user_scoring(X_val, y_val, sample_weight=sw_val)
-        inputs = data.extra["inputs"]
-        blocks = np.array_split(
-            validation_rows, max(1, len(validation_rows) // PREDICT_BLOCK_ROWS)
-        )
-
-        def score(module):
-            outputs = [
-                to_numpy(self._activate(forward_rows(module, inputs[rows])))
-                for rows in blocks
-            ]
-            return self._validation_metric(y_val, np.concatenate(outputs), sw_val)
-
-        return score
 
     # ------------------------------------------------------------- prediction
     def _validated_input(self, X):

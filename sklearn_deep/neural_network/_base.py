@@ -20,7 +20,6 @@ from sklearn_deep.base import (
     DeepEstimator,
     FitData,
     TabularMixin,
-    forward_rows,
     minibatches,
 )
 from sklearn_deep.neural_network import _pretraining
@@ -37,7 +36,7 @@ from sklearn_deep.utils._sklearn_compat import (
     Interval,
     _check_sample_weight,
 )
-from sklearn_deep.utils._torch import PREDICT_BLOCK_ROWS, to_numpy, to_tensor
+from sklearn_deep.utils._torch import to_numpy, to_tensor
 
 
 def weights_with_class_weight(sample_weight, class_weight, dtype):
@@ -216,7 +215,7 @@ class BaseMultilayerPerceptron(TabularMixin, DeepEstimator):
         """Apply the output activation to raw network outputs (a tensor)."""
 
     @abstractmethod
-    def _default_validation_metric(self, y_true, output, sample_weight):
+    def _validation_metric(self, y_true, output, sample_weight):
         """The validation score used for early stopping without ``scoring``."""
 
     def _class_sample_weight(self, y):
@@ -350,35 +349,6 @@ class BaseMultilayerPerceptron(TabularMixin, DeepEstimator):
 
     def _loss_function(self, data, fit):
         return LOSSES[data.extra["loss"]]
-
-    def _validation_score(self, data, validation_rows, fit):
-        """The score on the held-out rows.
-
-        The default score gathers the held-out rows from the network's inputs
-        one block at a time, so that no copy of them stays in memory (a user's
-        ``scoring`` needs them as an array).
-        """
-        y_val = data.y[validation_rows]
-        weight = data.sample_weight
-        sw_val = None if weight is None else weight[validation_rows]
-        if self.scoring is not None:
-            X_val = data.X[validation_rows]
-            return self._user_scoring(X_val, y_val, sample_weight=sw_val)
-        inputs = data.extra["inputs"]
-        blocks = np.array_split(
-            validation_rows, max(1, len(validation_rows) // PREDICT_BLOCK_ROWS)
-        )
-
-        def score(module):
-            outputs = [
-                to_numpy(self._activate(forward_rows(module, inputs[rows])))
-                for rows in blocks
-            ]
-            return self._default_validation_metric(
-                y_val, np.concatenate(outputs), sw_val
-            )
-
-        return score
 
     def _train(self, module, loss, batches, config, state, fit, score, callbacks):
         # partial_fit takes the pre-trained weights but trains one epoch per

@@ -273,7 +273,7 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
             return torch.softmax(output, dim=1)
         return torch.sigmoid(output)
 
-    def _default_validation_metric(self, y_true, output, sample_weight):
+    def _validation_metric(self, y_true, output, sample_weight):
         return accuracy_score(
             y_true, self._proba_to_labels(output), sample_weight=sample_weight
         )
@@ -476,7 +476,7 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
                 f"{self.out_activation_!r}."
             )
 
-    def _default_validation_metric(self, y_true, output, sample_weight):
+    def _validation_metric(self, y_true, output, sample_weight):
         if y_true.ndim == 1:
             output = output.ravel()
         return r2_score(y_true, output, sample_weight=sample_weight)
