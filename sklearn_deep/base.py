@@ -560,6 +560,23 @@ class TabularMixin:
     that batches make dense one at a time.
     """
 
+    def _make_batches(self, data, train_rows, config, fit):
+        """Batches of the network's inputs and targets (``data.extra``)."""
+        target = data.extra["target"]
+        return minibatches(
+            self,
+            data.extra["inputs"],
+            to_tensor(target, self._target_dtype(fit.dtype), fit.device),
+            data,
+            train_rows,
+            config,
+            fit,
+        )
+
+    def _target_dtype(self, dtype):
+        """The targets' torch dtype (class indices override it with long)."""
+        return dtype
+
     def _validation_score(self, data, validation_rows, fit):
         """The score on the held-out rows: ``_validation_metric`` of the outputs.
 

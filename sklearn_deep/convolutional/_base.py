@@ -20,7 +20,6 @@ from sklearn_deep.base import (
     DeepEstimator,
     FitData,
     TabularMixin,
-    minibatches,
 )
 from sklearn_deep.nn import (
     ACTIVATIONS,
@@ -41,7 +40,7 @@ from sklearn_deep.utils._sklearn_compat import (
     StrOptions,
     _check_sample_weight,
 )
-from sklearn_deep.utils._torch import to_numpy, to_tensor
+from sklearn_deep.utils._torch import to_numpy
 
 # The architecture's parameters, shared by the classifier and the regressor.
 NETWORK_CONSTRAINTS = {
@@ -200,9 +199,6 @@ class BaseConvolutionalNetwork(TabularMixin, DeepEstimator):
     def _validate_y_kwargs(self):
         return {}
 
-    def _target_dtype(self, dtype):
-        return dtype
-
     # ------------------------------------------------- the template's hooks
     def _validate_fit_data(self, X, y, fit, sample_weight=None):
         filters = check_filters(self.filters)
@@ -308,18 +304,6 @@ class BaseConvolutionalNetwork(TabularMixin, DeepEstimator):
         module = build_uninitialized(factory, *args, **kwargs)
         module.reset_parameters(generator)
         return module.to(device=device, dtype=dtype)
-
-    def _make_batches(self, data, train_rows, config, fit):
-        target = data.extra["target"]
-        return minibatches(
-            self,
-            data.extra["inputs"],
-            to_tensor(target, self._target_dtype(fit.dtype), fit.device),
-            data,
-            train_rows,
-            config,
-            fit,
-        )
 
     def _loss_function(self, data, fit):
         return LOSSES[self._loss_name()]

@@ -20,7 +20,6 @@ from sklearn_deep.base import (
     DeepEstimator,
     FitData,
     TabularMixin,
-    minibatches,
 )
 from sklearn_deep.neural_network import _pretraining
 from sklearn_deep.neural_network._network_parameters import (
@@ -36,7 +35,7 @@ from sklearn_deep.utils._sklearn_compat import (
     Interval,
     _check_sample_weight,
 )
-from sklearn_deep.utils._torch import to_numpy, to_tensor
+from sklearn_deep.utils._torch import to_numpy
 
 
 def weights_with_class_weight(sample_weight, class_weight, dtype):
@@ -225,9 +224,6 @@ class BaseMultilayerPerceptron(TabularMixin, DeepEstimator):
     def _stratify_validation(self, y):
         return False
 
-    def _target_dtype(self, dtype):
-        return dtype
-
     def _set_partial_fit_classes(self, classes):
         pass
 
@@ -334,18 +330,6 @@ class BaseMultilayerPerceptron(TabularMixin, DeepEstimator):
                 hidden_layer_sizes,
             )
         return module
-
-    def _make_batches(self, data, train_rows, config, fit):
-        target = data.extra["target"]
-        return minibatches(
-            self,
-            data.extra["inputs"],
-            to_tensor(target, self._target_dtype(fit.dtype), fit.device),
-            data,
-            train_rows,
-            config,
-            fit,
-        )
 
     def _loss_function(self, data, fit):
         return LOSSES[data.extra["loss"]]
