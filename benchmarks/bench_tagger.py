@@ -1,4 +1,4 @@
-"""Benchmark: accuracy and speed of LSTMTagger on CoNLL-2000 and UD English-EWT.
+"""Benchmark: accuracy and speed of the taggers on CoNLL-2000 and UD English-EWT.
 
 Trainers
 --------
@@ -7,6 +7,11 @@ Trainers
   Adam 2e-3 decayed linearly over 30 epochs, batch 16, the mean of the last 6
   epochs' weights, one thread); on CoNLL-2000 with the words and the given POS
   column and ``metric="chunk_f1"``, on EWT with the words only.
+* ``transformer``     -- ``sklearn_deep.TransformerTagger()`` with its default
+  parameters (the same token inputs, 2 pre-LN layers of d_model 128 with 4
+  heads and a relative-position bias, CRF, Adam 2e-3 after a one-epoch
+  warm-up, decayed linearly over 30 epochs, batch 32, one thread), on the
+  same inputs and metric as ``ours``.
 * ``crfsuite``        -- ``sklearn_crfsuite.CRF`` (L-BFGS, c1 = c2 = 0.1, 100
   iterations, all possible transitions) with the sklearn-crfsuite tutorial's
   features: the word (lower-cased, suffixes, shape) and POS of the token and
@@ -22,7 +27,10 @@ Trainers
 torch's ``nn.LSTM`` on packed batches, the usual way to write it) on the same
 data for ``--throughput-epochs`` epochs, interleaved for ``--repeats`` rounds,
 and reports training tokens per CPU second of each (all timings include
-encoding the corpus and building the network).
+encoding the corpus and building the network). ``--throughput --model
+transformer`` times ``transformer`` against ``bare_transformer`` (the bare
+loop training the very same ``TransformerTaggerNetwork``, plain Adam at the
+tagger's rate, no warm-up) and ``ours`` at the transformer's batch size (32).
 
 Measurement rules
 -----------------
@@ -47,10 +55,12 @@ One task, some trainers, a quick smoke run::
 Training throughput against the bare loop::
 
     python benchmarks/bench_tagger.py --throughput --tasks conll
+    python benchmarks/bench_tagger.py --throughput --model transformer --tasks conll
 
 Smoke test of a few seconds (the test suite runs it; its figures mean nothing):
 every trainer on 100 training and 100 test sentences of each task for 1 epoch,
-then the throughput table for 1 epoch of 1 round on CoNLL-2000::
+then the throughput tables of both models for 1 epoch of 1 round on
+CoNLL-2000::
 
     python benchmarks/bench_tagger.py --quick
 """
@@ -58,6 +68,7 @@ then the throughput table for 1 epoch of 1 round on CoNLL-2000::
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import platform
 import statistics
@@ -69,7 +80,7 @@ import torch
 from threadpoolctl import threadpool_limits
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from sklearn_deep import LSTMTagger
+from sklearn_deep import LSTMTagger, TransformerTagger
 from sklearn_deep._training._buckets import length_bucketed_order
 from sklearn_deep.base import FitPlan
 from sklearn_deep.datasets import load_conll, load_conllu
@@ -81,6 +92,17 @@ SHARED = Path(__file__).resolve().parents[2] / "shared" / "datasets"
 # --------------------------------------------------------------------- data
 def load_task(task, subset=None, test_subset=None):
     """``(X_train, y_train, X_test, y_test, metric)`` of a task."""
+    data = _load_full_task(task)
+    if subset:
+        data = data[0][:subset], data[1][:subset], *data[2:]
+    if test_subset:
+        data = *data[:2], data[2][:test_subset], data[3][:test_subset], data[4]
+    return data
+
+
+@functools.cache
+def _load_full_task(task):
+    # Parsed once per process: several tables read the same corpus.
     if task == "conll":
         folder = SHARED / "conll2000"
         train, test = load_conll(folder / "train.txt"), load_conll(folder / "test.txt")
@@ -92,10 +114,6 @@ def load_task(task, subset=None, test_subset=None):
         data = train.words, train.tags, test.words, test.tags, "accuracy"
     else:
         raise ValueError(f"unknown task {task!r}")
-    if subset:
-        data = data[0][:subset], data[1][:subset], *data[2:]
-    if test_subset:
-        data = *data[:2], data[2][:test_subset], data[3][:test_subset], data[4]
     return data
 
 
@@ -109,10 +127,19 @@ def n_tokens(X):
 
 
 # ------------------------------------------------------------- the trainers
-def fit_ours(X, y, metric, max_iter=None, seed=0, curve=None, **params):
+# The estimator of each trainer that fits through sklearn_deep.
+ESTIMATORS = {"ours": LSTMTagger, "transformer": TransformerTagger}
+# The transformer's batch size ("auto" on a large corpus): the throughput
+# comparisons train every model at it.
+TRANSFORMER_BATCH = TransformerTagger._auto_batch_sentences
+
+
+def fit_ours(
+    X, y, metric, max_iter=None, seed=0, curve=None, estimator=LSTMTagger, **params
+):
     if max_iter is not None:
         params["max_iter"] = max_iter
-    tagger = LSTMTagger(metric=metric, random_state=seed, device="cpu", **params)
+    tagger = estimator(metric=metric, random_state=seed, device="cpu", **params)
     if curve is not None:
         tagger.set_callbacks(curve)
     return tagger.fit(X, y)
@@ -260,9 +287,9 @@ class PackedLSTM(torch.nn.Module):
         return hidden
 
 
-def bare_setup(X, y, metric, packed=False):
+def bare_setup(X, y, metric, packed=False, estimator=LSTMTagger):
     """The estimator's encoding and network, for the bare loop to train."""
-    template = LSTMTagger(metric=metric, random_state=0, device="cpu", max_iter=1)
+    template = estimator(metric=metric, random_state=0, device="cpu", max_iter=1)
     # The fit template's hooks: parse and check, then vocabularies and ids.
     plan = FitPlan(torch.device("cpu"), torch.float32, 0, False, False, False)
     data = template._validate_fit_data(X, y, plan)
@@ -317,11 +344,17 @@ def run_accuracy(task, trainers, args):
     X, y, X_test, y_test, metric = load_task(task, args.subset, args.test_subset)
     rows = []
     for name in trainers:
-        if name == "ours":
+        if name in ESTIMATORS:
             curve = TestCurve(X_test, y_test, metric) if args.curve else None
             model, wall, cpu = timed(
-                lambda curve=curve: fit_ours(
-                    X, y, metric, args.max_iter, args.seed, curve
+                lambda curve=curve, name=name: fit_ours(
+                    X,
+                    y,
+                    metric,
+                    args.max_iter,
+                    args.seed,
+                    curve,
+                    estimator=ESTIMATORS[name],
                 )
             )
             extra = {"epochs": model.n_iter_}
@@ -360,26 +393,17 @@ def run_accuracy(task, trainers, args):
     return rows
 
 
-def run_throughput(task, args):
-    X, y, _, _, metric = load_task(task, args.subset)
-    tokens = n_tokens(X)
-    names = ("ours", "bare", "bare_packed")
-    results = {name: [] for name in names}
-    epochs = args.throughput_epochs
-    for round_ in range(args.repeats):
-        for name in names if round_ % 2 == 0 else names[::-1]:
-            if name == "ours":
-                _, _, cpu = timed(
-                    lambda: fit_ours(X, y, metric, epochs, early_stopping=False)
-                )
-            else:
-                # The estimator's fit encodes the corpus and builds the network
-                # too: both are charged the same set-up.
-                def bare(packed=name == "bare_packed"):
-                    _, module, encoded, target = bare_setup(X, y, metric, packed)
-                    bare_train(module, encoded, target, epochs)
+def interleaved_throughput(task, runs, tokens, epochs, repeats):
+    """Median training tokens per CPU second of each of ``runs`` (name -> call).
 
-                _, _, cpu = timed(bare)
+    The runs alternate order every round, so that a drift of the machine's
+    speed affects them alike.
+    """
+    names = list(runs)
+    results = {name: [] for name in names}
+    for round_ in range(repeats):
+        for name in names if round_ % 2 == 0 else names[::-1]:
+            _, _, cpu = timed(runs[name])
             results[name].append(tokens * epochs / cpu)
             print(
                 json.dumps(
@@ -392,7 +416,33 @@ def run_throughput(task, args):
                 ),
                 flush=True,
             )
-    ours, bare, packed = (statistics.median(results[k]) for k in names)
+    return {name: statistics.median(results[name]) for name in names}
+
+
+def run_throughput(task, args):
+    if args.model == "transformer":
+        return run_transformer_throughput(task, args)
+    X, y, _, _, metric = load_task(task, args.subset)
+    epochs = args.throughput_epochs
+
+    # The estimator's fit encodes the corpus and builds the network too: both
+    # are charged the same set-up.
+    def bare_loop(packed):
+        _, module, encoded, target = bare_setup(X, y, metric, packed)
+        bare_train(module, encoded, target, epochs)
+
+    medians = interleaved_throughput(
+        task,
+        {
+            "ours": lambda: fit_ours(X, y, metric, epochs, early_stopping=False),
+            "bare": lambda: bare_loop(False),
+            "bare_packed": lambda: bare_loop(True),
+        },
+        n_tokens(X),
+        epochs,
+        args.repeats,
+    )
+    ours, bare, packed = medians.values()
     print(
         "| task | epochs | ours tokens/CPU s | bare | ours/bare "
         "| bare, packed nn.LSTM | ours/packed |"
@@ -404,10 +454,59 @@ def run_throughput(task, args):
     )
 
 
+def run_transformer_throughput(task, args):
+    """Tokens per CPU second of the transformer, its bare loop and the LSTM."""
+    X, y, _, _, metric = load_task(task, args.subset)
+    epochs = args.throughput_epochs
+    batch = TRANSFORMER_BATCH
+
+    def fit(estimator):
+        return fit_ours(
+            X,
+            y,
+            metric,
+            epochs,
+            estimator=estimator,
+            early_stopping=False,
+            batch_size=batch,
+        )
+
+    def bare():
+        _, module, encoded, target = bare_setup(
+            X, y, metric, estimator=TransformerTagger
+        )
+        rate = TransformerTagger().learning_rate_init
+        bare_train(module, encoded, target, epochs, batch_size=batch, lr=rate)
+
+    medians = interleaved_throughput(
+        task,
+        {
+            "transformer": lambda: fit(TransformerTagger),
+            "bare_transformer": bare,
+            "ours": lambda: fit(LSTMTagger),
+        },
+        n_tokens(X),
+        epochs,
+        args.repeats,
+    )
+    ours, bare_loop, lstm = medians.values()
+    print(
+        "| task | epochs | batch | transformer tokens/CPU s | bare | "
+        "transformer/bare | LSTMTagger | transformer/LSTM |"
+    )
+    print(
+        f"| {task} | {epochs} | {batch} | {ours:,.0f} | {bare_loop:,.0f} | "
+        f"{ours / bare_loop:.2f} | {lstm:,.0f} | {ours / lstm:.2f} |",
+        flush=True,
+    )
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--tasks", default="conll,ewt")
-    parser.add_argument("--trainers", default="ours,crfsuite,crfsuite_window,bare")
+    parser.add_argument(
+        "--trainers", default="ours,transformer,crfsuite,crfsuite_window,bare"
+    )
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--subset", type=int, default=None, help="training sentences")
     parser.add_argument(
@@ -420,6 +519,12 @@ def main(argv=None):
     )
     parser.add_argument("--bare-epochs", type=int, default=15)
     parser.add_argument("--throughput", action="store_true")
+    parser.add_argument(
+        "--model",
+        choices=("lstm", "transformer"),
+        default="lstm",
+        help="--throughput: which tagger to time against its bare loop",
+    )
     parser.add_argument("--throughput-epochs", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument(
@@ -451,9 +556,6 @@ def main(argv=None):
                 print(f"# {task}: no data under {SHARED}, skipped")
                 continue
             if args.throughput:
-                print(
-                    "| task | epochs | ours tokens/CPU s | bare tokens/CPU s | ratio |"
-                )
                 run_throughput(task, args)
             else:
                 rows = run_accuracy(task, args.trainers.split(","), args)
@@ -469,6 +571,8 @@ def main(argv=None):
                         f"{r['fit_cpu_s']} | {r['predict_tokens_per_s']:,} |"
                     )
         if args.quick and not args.throughput and _task_data_present("conll"):
+            run_throughput("conll", args)
+            args.model = "transformer"
             run_throughput("conll", args)
     if args.quick:
         print("\n(--quick: a smoke test; its figures mean nothing.)")

@@ -3,9 +3,10 @@
 from sklearn_deep._persistence import load, save
 from sklearn_deep.convolutional import CNNClassifier, CNNRegressor
 from sklearn_deep.exceptions import ModelFormatError
+from sklearn_deep.generative import GAN
 from sklearn_deep.graph import GCNClassifier
 from sklearn_deep.neural_network import Autoencoder, MLPClassifier, MLPRegressor
-from sklearn_deep.sequence import LSTMTagger
+from sklearn_deep.sequence import LSTMTagger, TransformerTagger
 from sklearn_deep.wrappers import TorchClassifier, TorchRegressor
 
 __version__ = "0.1.0"
@@ -14,6 +15,7 @@ __all__ = [
     "Autoencoder",
     "CNNClassifier",
     "CNNRegressor",
+    "GAN",
     "GCNClassifier",
     "LSTMTagger",
     "MLPClassifier",
@@ -21,6 +23,7 @@ __all__ = [
     "ModelFormatError",
     "TorchClassifier",
     "TorchRegressor",
+    "TransformerTagger",
     "__version__",
     "load",
     "save",

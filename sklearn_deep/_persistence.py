@@ -103,6 +103,9 @@ def save(estimator, path):
     >>> bool((load(path).predict(X) == clf.predict(X)).all())
     True
     """
+    check_network = getattr(estimator, "_check_network_unchanged", None)
+    if check_network is not None:
+        check_network()
     tensors = {}
     payload = _Encoder(tensors).estimator(estimator, prefix="")
     metadata = {

@@ -21,7 +21,10 @@ prediction in fixed-size blocks. A family fills in named hooks:
 ``_validation_score(data, validation_rows, fit)``
     ``score(module)`` on the held-out rows, higher is better;
 ``_after_fit(data)``
-    fitted attributes beyond the training ones; optional.
+    fitted attributes beyond the training ones; optional;
+``_training_step(module, loss, config, fit)``
+    the engine's step, for a family that trains otherwise than by its
+    solver (a GAN's alternating updates); optional.
 
 ``TabularMixin`` adds what estimators of 2-D float X share: validation straight
 to the network's dtype (sparse input kept sparse) and prediction in blocks.
@@ -208,6 +211,10 @@ class DeepEstimator(
     # ``module_``: with them, the only names ``sklearn_deep.load`` restores
     # (``_restorable_attributes``). List every one, private ones included.
     _fitted_attributes = ()
+    # Whether reaching max_iter is a ConvergenceWarning: not for a family
+    # whose training has a fixed budget by design (a GAN's game has no
+    # convergence test).
+    _warns_at_max_iter = True
     # scikit-learn's HTML repr links an estimator's name to its API page: ours
     # are the pages Sphinx's autosummary writes from docs/api.rst, named after
     # the public path (``generated/sklearn_deep.MLPClassifier.html``).
@@ -289,6 +296,10 @@ class DeepEstimator(
     def _after_fit(self, data):
         """Set fitted attributes beyond the training ones."""
 
+    def _training_step(self, module, loss, config, fit):
+        """The engine's step (``_training/_steps.py``); None: the solver's."""
+        return None
+
     def _config_overrides(self, data, n_train):
         """Config values the family decides from the data (e.g. batch size)."""
         return {"batch_size": self._resolved_batch_size(data.n_samples)}
@@ -305,7 +316,8 @@ class DeepEstimator(
             seed=0,
             incremental=incremental,
             continuing=self._continues(incremental),
-            early_stopping=self.early_stopping and not incremental,
+            # A family without validation (a GAN) takes no early_stopping.
+            early_stopping=getattr(self, "early_stopping", False) and not incremental,
         )
         data = self._validate_fit_data(X, y, fit, **fit_params)
         fit.seed = seed_from_random_state(self.random_state)
@@ -373,6 +385,8 @@ class DeepEstimator(
         for name, value in attributes.items():
             setattr(self, name, value)
         self._after_fit(data)
+        # What the network was built from, for save to check against.
+        self._fitted_network = self._network_description()
         if callbacks is not None:
             callbacks.close()
         return self
@@ -391,10 +405,11 @@ class DeepEstimator(
             state=state,
             max_epochs=epochs,
             validation_score=score,
-            warn_on_max_iter=not fit.incremental,
+            warn_on_max_iter=not fit.incremental and self._warns_at_max_iter,
             description=type(self).__name__,
             callbacks=callbacks,
             n_threads=self.n_threads,
+            step=self._training_step(module, loss, config, fit),
         )
 
     # ------------------------------------------------------- steps of the fit
@@ -449,6 +464,28 @@ class DeepEstimator(
                 "network they describe."
             )
 
+    def _network_description(self):
+        """The network the parameters describe, as text; None if not known."""
+        spec = self._network_spec()
+        return None if spec is None else repr(spec)
+
+    def _check_network_unchanged(self):
+        """Raise if a parameter changed since ``fit`` describes another network.
+
+        ``sklearn_deep.save`` writes the parameters, from which ``load``
+        rebuilds the network: a parameter set after ``fit`` that changes the
+        network (``n_heads``, ``activation``) would load as another model than
+        the fitted one, even where no tensor shape tells.
+        """
+        fitted = getattr(self, "_fitted_network", None)
+        if fitted is not None and self._network_description() != fitted:
+            raise ValueError(
+                f"A parameter of this {type(self).__name__} that shapes its "
+                "network changed since it was fitted: the saved file would "
+                "load as another model. Set it back, or fit again, before "
+                "saving."
+            )
+
     def _new_module(self, seed, device, dtype):
         """``_build_module`` with a generator seeded with ``seed``.
 
@@ -473,7 +510,7 @@ class DeepEstimator(
     def _restorable_attributes(cls):
         """The fitted attributes ``sklearn_deep.load`` may set: no other name."""
         training = TrainingState(learning_rate=0.0).fitted_attributes(False)
-        names = {*training, *cls._fitted_attributes}
+        names = {*training, *cls._fitted_attributes, "_fitted_network"}
         if cls._continuable():
             names.add("_training_state")
         return frozenset(names)

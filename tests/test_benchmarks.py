@@ -10,12 +10,12 @@ that a benchmark broken by a change of the package is noticed.
 
 import importlib.util
 import os
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 import torch.distributed as dist
+from _subprocess_pool import run_side_by_side, selected_parameters
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCHMARKS = ROOT / "benchmarks"
@@ -54,6 +54,18 @@ SCRIPTS = {
             "| 256 | torch_classifier |",
             "| 256 | skorch |",
             "| 256 | bare |",
+        ],
+    ),
+    "bench_gan.py": (
+        [],
+        [
+            "| data | model | seeds | modes (mean) |",
+            "| 2D-ring | GAN() (pac=2) |",
+            "| 2D-grid | GAN(pac=1) |",
+            "| trainer | CPU s / 1,000 updates | ratio to bare |",
+            "| bare PyTorch loop |",
+            "| GAN (conditional) |",
+            "| KernelDensity per class (PCA 15) |",
         ],
     ),
     "bench_gcn.py": (
@@ -118,6 +130,8 @@ SCRIPTS = {
             "| conll | bare |",
             "| ewt | ours |",
             "| task | epochs | ours tokens/CPU s | bare | ours/bare |",
+            "| conll | transformer |",
+            "| task | epochs | batch | transformer tokens/CPU s | bare |",
         ],
     ),
     "bench_threads.py": (
@@ -134,25 +148,39 @@ SCRIPTS = {
 }
 
 
-def _run_quick(script):
-    # The scripts import the package from this tree, whether installed or not.
-    path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
-    # One thread where a script leaves torch's default: a smoke test measures
-    # nothing, and two threads on cores that other work shares run 10-30x slower
-    # (RESULTS.md, thread policy).
-    env = {**os.environ, "PYTHONPATH": path, "OMP_NUM_THREADS": "1"}
-    return subprocess.run(
-        [sys.executable, str(BENCHMARKS / script), "--quick"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-
-
 def _missing_data(script):
     return [f for f in SCRIPTS[script][0] if not (SHARED / f).is_dir()]
+
+
+@pytest.fixture(scope="module")
+def quick_runs(request):
+    """Every selected script's ``--quick`` run, started side by side.
+
+    One torch thread each (``_subprocess_pool``): a smoke test measures
+    nothing, and two threads on cores that other work shares run 10-30x
+    slower (RESULTS.md, thread policy).
+    """
+    scripts = selected_parameters(
+        request.session,
+        "test_benchmarks.py",
+        "test_quick_run_prints_its_table",
+        "script",
+    )
+    # The scripts import the package from this tree, whether installed or not.
+    path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    env = {**os.environ, "PYTHONPATH": path}
+    return run_side_by_side(
+        {
+            script: dict(
+                args=[sys.executable, str(BENCHMARKS / script), "--quick"],
+                cwd=ROOT,
+                env=env,
+                timeout=300,
+            )
+            for script in scripts
+            if not _missing_data(script)
+        }
+    )
 
 
 def test_every_script_is_covered():
@@ -160,11 +188,11 @@ def test_every_script_is_covered():
 
 
 @pytest.mark.parametrize("script", sorted(SCRIPTS))
-def test_quick_run_prints_its_table(script):
+def test_quick_run_prints_its_table(script, request):
     missing = _missing_data(script)
     if missing:
         pytest.skip(f"../shared/datasets/{', '.join(missing)} absent: no data")
-    result = _run_quick(script)
+    result = request.getfixturevalue("quick_runs")[script].result()
     report = f"stdout:\n{result.stdout}\nstderr:\n{result.stderr[-5000:]}"
     assert result.returncode == 0, report
     for line in SCRIPTS[script][1]:

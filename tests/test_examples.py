@@ -2,11 +2,12 @@
 
 Each runs in a subprocess through ``tests/run_example.py --fast`` (headless,
 training capped at a few epochs, every open figure saved as PNG afterwards) in
-a temporary working directory. The data set fetchers read a data home made of
-links to the shared data folder beside the checkout, and their download URL
-points at a closed local port, so nothing is fetched from the internet. The
-checkout comes first on ``PYTHONPATH``: the examples run this code, not an
-installed copy.
+a temporary working directory; the selected examples run side by side
+(``_subprocess_pool.py``), each test checking its own. The data set fetchers
+read a data home made of links to the shared data folder beside the checkout,
+and their download URL points at a closed local port, so nothing is fetched
+from the internet. The checkout comes first on ``PYTHONPATH``: the examples
+run this code, not an installed copy.
 """
 
 import os
@@ -16,6 +17,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from _subprocess_pool import run_side_by_side, selected_parameters
 
 ROOT = Path(__file__).parents[1]
 RUNNER = Path(__file__).with_name("run_example.py")
@@ -25,6 +27,7 @@ SHARED = ROOT.parent / "shared" / "datasets"
 NEEDS_DATA = {
     "plot_gcn_cora.py": SHARED / "planetoid" / "ind.cora.graph",
     "plot_tagger_conll2000.py": SHARED / "conll2000" / "train.txt",
+    "plot_transformer_tagger.py": SHARED / "conll2000" / "train.txt",
     "plot_cnn_mnist1d.py": SHARED / "mnist1d" / "mnist1d.npz",
 }
 
@@ -51,29 +54,51 @@ def _checkout_first():
     return {**os.environ, "PYTHONPATH": path}
 
 
-@pytest.mark.parametrize("script", EXAMPLES, ids=lambda path: path.name)
-def test_example_runs(script, tmp_path, data_home):
+def _has_data(script):
     data = NEEDS_DATA.get(script.name)
-    if data is not None and not data.is_file():
-        pytest.skip(f"{script.name} needs {data}, which is not there")
-    pytest.importorskip("matplotlib")
+    return data is None or data.is_file()
+
+
+@pytest.fixture(scope="module")
+def example_runs(request, tmp_path_factory, data_home):
+    """Every selected example, started side by side: script to (future, folder)."""
+    scripts = selected_parameters(
+        request.session, "test_examples.py", "test_example_runs", "script"
+    )
     env = {
         **_checkout_first(),
         "SCIKIT_LEARN_DATA": str(data_home),
         "SKLEARN_DEEP_DATA_URL": f"http://127.0.0.1:{_closed_port()}",
     }
-    result = subprocess.run(
-        [sys.executable, str(RUNNER), str(script), "--fast"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
+    folders = {script: tmp_path_factory.mktemp(script.stem) for script in scripts}
+    futures = run_side_by_side(
+        {
+            script: dict(
+                args=[sys.executable, str(RUNNER), str(script), "--fast"],
+                cwd=folders[script],
+                env=env,
+                timeout=300,
+            )
+            for script in scripts
+            if _has_data(script)
+        }
     )
+    return {script: (futures[script], folders[script]) for script in futures}
+
+
+@pytest.mark.parametrize("script", EXAMPLES, ids=lambda path: path.name)
+def test_example_runs(script, request):
+    if not _has_data(script):
+        pytest.skip(
+            f"{script.name} needs {NEEDS_DATA[script.name]}, which is not there"
+        )
+    pytest.importorskip("matplotlib")
+    future, folder = request.getfixturevalue("example_runs")[script]
+    result = future.result()
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.strip(), "the example printed nothing"
     if script.name.startswith("plot_"):
-        figures = sorted(p.name for p in tmp_path.glob("*.png"))
+        figures = sorted(p.name for p in folder.glob("*.png"))
         assert figures, f"{script.name} left no matplotlib figure open to save"
 
 

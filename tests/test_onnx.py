@@ -37,6 +37,7 @@ from sklearn_deep import (  # noqa: E402
     MLPRegressor,
     TorchClassifier,
     TorchRegressor,
+    TransformerTagger,
 )
 from sklearn_deep.convolutional import CNNClassifier, CNNRegressor  # noqa: E402
 
@@ -418,10 +419,17 @@ def test_importing_sklearn_deep_does_not_import_onnx():
     [
         (GCNClassifier(), "transductive"),
         (LSTMTagger(), "sentences of any length"),
+        (TransformerTagger(), "sentences of any length"),
         (TorchClassifier(torch.nn.Linear), "torch.onnx.export"),
         (TorchRegressor(torch.nn.Linear), "your own Python code"),
     ],
-    ids=["GCNClassifier", "LSTMTagger", "TorchClassifier", "TorchRegressor"],
+    ids=[
+        "GCNClassifier",
+        "LSTMTagger",
+        "TransformerTagger",
+        "TorchClassifier",
+        "TorchRegressor",
+    ],
 )
 def test_estimators_without_a_fixed_graph_are_refused_clearly(estimator, why):
     X = np.zeros((1, 4), dtype=np.float32)

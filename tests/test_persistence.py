@@ -19,6 +19,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 import sklearn_deep
 from sklearn_deep import (
+    GAN,
     Autoencoder,
     GCNClassifier,
     MLPClassifier,
@@ -67,6 +68,11 @@ def _fitted(kind):
             return GCNClassifier(ADJACENCY, features, **FAST).fit(NODES, NODES % 3)
         if kind == "gcn-featureless":
             return GCNClassifier(ADJACENCY.toarray(), **FAST).fit(NODES, NODES % 2)
+        if kind.startswith("gan"):
+            gan = GAN(4, (6,), (5, 3), pac=2, batch_size=8, **FAST)
+            if kind == "gan-conditional":
+                return gan.fit(X.astype(np.float32), Y_LABELS)
+            return gan.fit(X)
     raise AssertionError(kind)
 
 
@@ -80,10 +86,15 @@ KINDS = [
     "init",
     "gcn",
     "gcn-featureless",
+    "gan",
+    "gan-conditional",
 ]
 
 
 def _outputs(estimator):
+    if isinstance(estimator, GAN):
+        labels = None if not hasattr(estimator, "classes_") else Y_LABELS[:10]
+        return [estimator.sample(10, random_state=0, y=labels), [estimator.score(X)]]
     if isinstance(estimator, GCNClassifier):
         return [estimator.predict_proba(np.arange(30)), estimator.predict(NODES)]
     if isinstance(estimator, Autoencoder):
@@ -486,14 +497,15 @@ def _edits(*edits):
     return edit
 
 
-def _fitted_tagger(**params):
-    from sklearn_deep import LSTMTagger
+def _fitted_tagger(transformer=False, **params):
+    from sklearn_deep import LSTMTagger, TransformerTagger
 
     sentences = [["The", "dog", "ran"], ["a", "cat", "sat", "down"]] * 3
     tags = [["D", "N", "V"], ["D", "N", "V", "P"]] * 3
-    tagger = LSTMTagger(
+    if not transformer:
+        params["hidden_size"] = 4
+    tagger = (TransformerTagger if transformer else LSTMTagger)(
         embedding_dim=4,
-        hidden_size=4,
         char_embedding_dim=4,
         char_hidden_size=4,
         max_iter=2,
@@ -506,6 +518,10 @@ def _fitted_tagger(**params):
         return tagger.fit(sentences, tags)
 
 
+def _fitted_transformer():
+    return _fitted_tagger(transformer=True, d_model=4, n_heads=2, dim_feedforward=4)
+
+
 @pytest.fixture(scope="module")
 def saved_files(tmp_path_factory):
     """One saved file per family: an MLP, a tagger, a featureless GCN."""
@@ -514,6 +530,7 @@ def saved_files(tmp_path_factory):
     for name, estimator in [
         ("classifier", _fitted("classifier")),
         ("tagger", _fitted_tagger()),
+        ("transformer", _fitted_transformer()),
         ("gcn-featureless", _fitted("gcn-featureless")),
     ]:
         files[name] = folder / f"{name}.safetensors"
@@ -576,6 +593,16 @@ def _hostile_files(saved_files, tmp_path):
         "tagger-hidden-6000": (
             "tagger",
             _set("estimator", "params", "hidden_size", value=6000),
+            None,
+        ),
+        "transformer-d-model-5e7": (
+            "transformer",
+            _set("estimator", "params", "d_model", value=50_000_000),
+            None,
+        ),
+        "transformer-1e6-layers": (
+            "transformer",
+            _set("estimator", "params", "n_layers", value=10**6),
             None,
         ),
         "gcn-empty-3e7-nodes": ("gcn-featureless", *_empty_coo_adjacency(3 * 10**7)),
@@ -855,9 +882,10 @@ def test_declared_attributes_include_those_of_files_saved_by_0_1_0():
         assert set(node["attributes"]) <= cls._restorable_attributes(), path.name
 
 
-@pytest.mark.parametrize("kind", [*KINDS, "tagger"])
+@pytest.mark.parametrize("kind", [*KINDS, "tagger", "transformer"])
 def test_shape_module_matches_the_network_without_memory(kind):
-    estimator = _fitted_tagger() if kind == "tagger" else _fitted(kind)
+    fitted_taggers = {"tagger": _fitted_tagger, "transformer": _fitted_transformer}
+    estimator = fitted_taggers.get(kind, lambda: _fitted(kind))()
     skeleton = estimator._shape_module()
     real = estimator.module_.state_dict()
     shapes = {k: (tuple(v.shape), v.dtype) for k, v in real.items()}
@@ -1021,3 +1049,41 @@ def test_files_saved_by_0_1_0_have_no_digest_and_verify_by_sha256():
 def test_verify_takes_a_bool_or_a_sha256(saved_file, verify):
     with pytest.raises(ValueError, match="verify must be"):
         load(saved_file, verify=verify)
+
+
+def test_save_refuses_a_network_parameter_changed_since_fit(tmp_path):
+    """A parameter that shapes the network, set after fit, would load as
+    another model: save says so rather than write the file."""
+    X, y = np.array([[0.0], [1.0], [2.0], [3.0]]), [0, 0, 1, 1]
+    clf = MLPClassifier((4,), max_iter=2, random_state=0, device="cpu").fit(X, y)
+    clf.set_params(max_iter=3)
+    sklearn_deep.save(clf, tmp_path / "fine.safetensors")
+    clf.set_params(activation="tanh")
+    with pytest.raises(ValueError, match="changed since it was fitted"):
+        sklearn_deep.save(clf, tmp_path / "other.safetensors")
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        {"d_model": 2**24, "n_heads": 2**24},
+        {"n_layers": 5000},
+    ],
+)
+def test_transformer_sizes_beyond_the_file_are_refused_at_once(
+    saved_files, tmp_path, edit
+):
+    def enlarge(metadata):
+        metadata["estimator"]["params"].update(edit)
+
+    crafted = _rewrite(saved_files["transformer"], enlarge, tmp_path)
+    with pytest.raises(ModelFormatError, match="file"):
+        load(crafted)
+
+
+def test_save_refuses_a_head_count_changed_since_fit(tmp_path):
+    """n_heads changes no tensor's shape, yet another model."""
+    tagger = _fitted_transformer()
+    tagger.set_params(n_heads=4)
+    with pytest.raises(ValueError, match="changed since it was fitted"):
+        save(tagger, tmp_path / "other.safetensors")

@@ -5,6 +5,7 @@ import pytest
 import torch
 
 from sklearn_deep import (
+    GAN,
     Autoencoder,
     CNNClassifier,
     CNNRegressor,
@@ -14,6 +15,7 @@ from sklearn_deep import (
     MLPRegressor,
     TorchClassifier,
     TorchRegressor,
+    TransformerTagger,
 )
 from sklearn_deep.utils import all_estimators
 from sklearn_deep.utils._torch import (
@@ -30,12 +32,14 @@ def test_all_estimators_lists_the_public_estimators():
         ("Autoencoder", Autoencoder),
         ("CNNClassifier", CNNClassifier),
         ("CNNRegressor", CNNRegressor),
+        ("GAN", GAN),
         ("GCNClassifier", GCNClassifier),
         ("LSTMTagger", LSTMTagger),
         ("MLPClassifier", MLPClassifier),
         ("MLPRegressor", MLPRegressor),
         ("TorchClassifier", TorchClassifier),
         ("TorchRegressor", TorchRegressor),
+        ("TransformerTagger", TransformerTagger),
     ]
 
 

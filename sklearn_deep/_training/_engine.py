@@ -35,7 +35,7 @@ import numpy as np
 import torch
 from sklearn.exceptions import ConvergenceWarning
 
-from sklearn_deep._training._averaging import WeightAveraging
+from sklearn_deep._training._averaging import averaging_hook
 from sklearn_deep._training._distributed import DataParallel
 from sklearn_deep._training._hooks import Hook, Run, call_hooks
 from sklearn_deep._training._process_state import ThreadBudget
@@ -118,7 +118,7 @@ def train(
         DataParallel(),
         Stopping(),
     ]
-    averaging = WeightAveraging.from_config(config.weight_averaging, max_epochs)
+    averaging = averaging_hook(config, max_epochs)
     if averaging is not None:
         hooks.append(averaging)
     hooks += [EpochHistory(), Progress()]
@@ -306,6 +306,9 @@ class EpochHistory(Hook):
         history.record("learning_rate", run.learning_rate)
         history.record("best", state.best_epoch == state.n_iter)
         history.record("dur", run.epoch_seconds)
+        # What a step measures besides its loss (a GAN's two losses).
+        for name, value in run.epoch_metrics.items():
+            history.record(name, value)
 
 
 def _out_of_memory(exc):

@@ -79,6 +79,14 @@ class Run:
     # Set by the stopping hook when the loss became non-finite.
     diverged: bool = False
     noise_generator: torch.Generator | None = None
+    # The moving average of weights a step updates after its updates (set by
+    # the averaging hook when ``moving_average_decay`` is given).
+    moving_average: object = None
+    # Values of the epoch a step records in the history beside its loss.
+    epoch_metrics: dict = field(default_factory=dict)
+    # The parameters that set the step size, named in the advice of a
+    # divergence error (a step with several optimisers names its own).
+    learning_rate_names: str = "learning_rate_init"
     # How ranks agree on the loss and the validation score (data-parallel
     # training replaces these; alone, a value is its own agreement).
     reduce_loss: object = _same

@@ -120,6 +120,18 @@ with a strong-Wolfe line search, good for small data sets.""",
             '``tau`` of the "linear" schedule; None means ``max_iter``.',
         ),
         _entry(
+            "warmup",
+            0.0,
+            [Interval(Real, 0, None, closed="left")],
+            "float",
+            """Epochs of learning-rate warm-up: over the first ``warmup`` epochs
+(fractions allowed) the step size grows linearly, batch by batch, from
+nearly 0 to what the schedule gives, which it follows from then on.
+It is the usual recipe for attention trained from scratch (Vaswani et
+al., 2017), whose first large steps can otherwise destabilise training.
+0 disables it. Ignored by "lbfgs".""",
+        ),
+        _entry(
             "power_t",
             0.5,
             [Interval(Real, 0, None, closed="left")],
@@ -271,6 +283,19 @@ training goes on from each epoch's own weights). Validation, early
 stopping and the fitted network see the mean. Each ``partial_fit`` call
 is one epoch, so it averages nothing. None keeps each epoch's own
 weights.""",
+        ),
+        _entry(
+            "moving_average_decay",
+            None,
+            [None, Interval(Real, 0, 1, closed="left")],
+            "float or None",
+            """Keep an exponential moving average of the weights,
+``w_avg <- decay * w_avg + (1 - decay) * w`` after every update, and use
+it, as ``weight_averaging`` uses its mean, after each epoch and at the end
+of ``fit``; training goes on from the weights it reached. The decay of
+update ``t`` is ``min(decay, (1 + t) / (10 + t))``, so that early updates
+do not keep the initial weights in the average. 0.999 averages over about
+the last 1,000 updates. None keeps each epoch's own weights.""",
         ),
         _entry(
             "max_fun",

@@ -9,6 +9,9 @@
   samples seen so far, as scikit-learn computes it.
 - ``adaptive``: ``eta_0`` until the loss (or validation score) stops improving
   for ``n_iter_no_change`` epochs, then divided by 5 (see ``_stopping``).
+
+A warm-up (``warmup`` epochs) scales any of them per batch, from the step's
+batch loop (``warmup_factors``).
 """
 
 # scikit-learn stops shrinking an adaptive learning rate below this.
@@ -45,3 +48,22 @@ def scheduled_learning_rate(config, state):
         return config.learning_rate_init / (state.t + 1) ** config.power_t
     # constant and adaptive: the current rate, which only adaptive ever changes.
     return state.learning_rate
+
+
+def warmup_factors(config, state, n_batches):
+    """Multipliers of the epoch's learning rate for its ``n_batches`` batches.
+
+    During the first ``config.warmup`` epochs the rate grows linearly with
+    the batches trained, ``min(1, (epochs done + (i + 1) / n_batches) /
+    warmup)`` at batch ``i``, so that the last warm-up batch reaches the
+    schedule's rate. None when no batch of this epoch is warmed up (no
+    warm-up, or the warm-up is over), so the step leaves the rate alone.
+    """
+    warmup = getattr(config, "warmup", 0)
+    if not warmup or state.n_iter >= warmup:
+        return None
+    n_batches = max(int(n_batches), 1)
+    return [
+        min(1.0, (state.n_iter + (i + 1) / n_batches) / warmup)
+        for i in range(n_batches)
+    ]

@@ -23,7 +23,8 @@ generator), gradient accumulation, clipping and mixed precision
 (``torch.autocast``). ``tests/test_training.py`` trains such a two-optimiser
 step through the engine.
 
-Here: ``FirstOrderStep`` (minibatch SGD, Adagrad, RMSProp, Adam) and
+Here: ``FirstOrderStep`` (minibatch SGD, Adagrad, RMSProp, Adam, with the
+learning-rate warm-up of ``config.warmup`` applied per batch) and
 ``LBFGSStep`` (full-batch L-BFGS).
 """
 
@@ -35,6 +36,7 @@ from sklearn_deep._training._optimizers import (
     penalized_parameters,
     set_learning_rate,
 )
+from sklearn_deep._training._schedules import warmup_factors
 
 # Gradient norms are averaged over this many batches of each epoch at most:
 # enough for a smooth per-layer curve at a negligible cost per epoch.
@@ -91,9 +93,14 @@ class FirstOrderStep:
         step = fast_step(self.optimizer)
         l1, l2 = config.alpha_l1, config.alpha
         record_every = max(1, len(batches) // GRADIENT_NORM_SAMPLES)
+        # The per-batch learning rates of a warm-up (None once it is over).
+        warmup = warmup_factors(config, run.state, len(batches))
         batch_losses, batch_norms, batch_sizes = [], [], []
         shards = batches.epoch(run.generator, run.rank, run.world_size)
         for i, (inputs, target, sample_weight) in enumerate(shards):
+            if warmup is not None:
+                factor = warmup[min(i, len(warmup) - 1)]
+                set_learning_rate(self.optimizer, run.learning_rate * factor)
             loss = loss_fn(module(inputs), target, sample_weight)
             # Dropping the gradients is what zero_grad(set_to_none=True) does,
             # without its profiler hooks.

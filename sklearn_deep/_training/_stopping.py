@@ -86,12 +86,13 @@ class Stopping(Hook):
         if self.best_weights is None:
             raise ValueError(
                 "Training diverged: the loss became NaN or infinite at learning "
-                f"rate {run.learning_rate:g}. Lower learning_rate_init, scale the "
-                "input features (e.g. StandardScaler) or check them for huge values."
+                f"rate {run.learning_rate:g}. Lower {run.learning_rate_names}, "
+                "scale the input features (e.g. StandardScaler) or check them for "
+                "huge values."
             )
         self.restore_best(run.module)
         warn_from_caller(
             "Training diverged (non-finite loss); restored the best weights so "
-            "far. Lower learning_rate_init to avoid this.",
+            f"far. Lower {run.learning_rate_names} to avoid this.",
             UserWarning,
         )

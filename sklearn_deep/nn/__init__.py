@@ -8,6 +8,7 @@ only when none is given.
 """
 
 from sklearn_deep.nn._activations import ACTIVATIONS, make_activation
+from sklearn_deep.nn._attention import MultiHeadSelfAttention, RelativePositionBias
 from sklearn_deep.nn._autoencoder import NOISE_TYPES, AutoencoderNetwork
 from sklearn_deep.nn._cnn import (
     GLOBAL_POOLINGS,
@@ -17,6 +18,7 @@ from sklearn_deep.nn._cnn import (
     conv_output_shapes,
 )
 from sklearn_deep.nn._dropout import Dropout, RandomDraws, draw_from
+from sklearn_deep.nn._gan import Discriminator, GenerativeAdversarialNetwork
 from sklearn_deep.nn._gcn import (
     GraphConvolution,
     GraphConvolutionalNetwork,
@@ -34,6 +36,12 @@ from sklearn_deep.nn._tagger import (
     CharLSTM,
     LinearChainCRF,
     SequenceTagger,
+    TokenTagger,
+)
+from sklearn_deep.nn._transformer import (
+    POSITIONAL_ENCODINGS,
+    TransformerEncoder,
+    TransformerTaggerNetwork,
 )
 
 __all__ = [
@@ -41,20 +49,28 @@ __all__ = [
     "GLOBAL_POOLINGS",
     "NOISE_TYPES",
     "POOLINGS",
+    "POSITIONAL_ENCODINGS",
     "WEIGHT_INITS",
     "AutoencoderNetwork",
     "CharCNN",
     "CharLSTM",
     "ConvolutionalNetwork",
+    "Discriminator",
     "Dropout",
+    "GenerativeAdversarialNetwork",
     "GraphConvolution",
     "GraphConvolutionalNetwork",
     "LinearChainCRF",
+    "MultiHeadSelfAttention",
     "MultilayerPerceptron",
     "PaddedLSTM",
     "RandomDraws",
     "RandomShift",
+    "RelativePositionBias",
     "SequenceTagger",
+    "TokenTagger",
+    "TransformerEncoder",
+    "TransformerTaggerNetwork",
     "build_uninitialized",
     "conv_output_shapes",
     "draw_from",

@@ -34,6 +34,19 @@ from sklearn_deep.nn._recurrent import PaddedLSTM, reset_lstm
 
 # Word id that stands for any word outside the vocabulary.
 UNKNOWN = 1
+# The constructor arguments of every tagger's token layers (``TokenTagger``).
+TOKEN_ARGUMENTS = (
+    "n_words",
+    "feature_sizes",
+    "embedding_dim",
+    "feature_embedding_dim",
+    "n_chars",
+    "char_features",
+    "char_embedding_dim",
+    "char_hidden_size",
+    "dropout",
+    "word_dropout",
+)
 
 
 @torch.no_grad()
@@ -235,12 +248,177 @@ class LinearChainCRF(nn.Module):
         return torch.exp(alphas + betas - log_z[:, None, None])
 
 
-class SequenceTagger(RandomDraws, nn.Module):
-    """Embeddings -> (Bi)LSTM -> per-token tag scores [-> linear-chain CRF].
+class TokenTagger(RandomDraws, nn.Module):
+    """Base of the tagging networks: token representations in, tag scores out.
+
+    What every tagger shares, so that taggers differ only in their sentence
+    encoder: the token representation (a word embedding with word dropout,
+    embeddings of extra categorical features, an optional character encoder,
+    concatenated, then dropout), and the output (dropout, a linear layer to
+    per-token tag scores, and an optional linear-chain CRF with its loss,
+    decoding and marginals). A subclass calls ``_build_tokens`` then
+    ``_build_output`` in its ``__init__`` and implements
+    ``encode(tokens, mask, lengths) -> hidden`` (batch, time, width) and
+    ``_reset_encoder(generator)``. The layers are attributes of the network
+    itself (``word_embedding``, ``feature_embeddings``, ``char_encoder``,
+    ``output``, ``crf``), so their state-dict names are the same in every
+    tagger.
 
     In training, word dropout draws from the ``generator`` attribute and
     dropout from its ``Dropout`` layers' (see ``draw_from``); torch's global
     generator unless set.
+    """
+
+    def _build_tokens(self, arguments):
+        """The token layers; returns the width of a token's representation.
+
+        ``arguments`` is the subclass constructor's ``locals()``: the
+        ``TOKEN_ARGUMENTS`` are read from it, so that every tagger takes them
+        under the same names.
+        """
+        (
+            n_words,
+            feature_sizes,
+            embedding_dim,
+            feature_embedding_dim,
+            n_chars,
+            char_features,
+            char_embedding_dim,
+            char_hidden_size,
+            dropout,
+            word_dropout,
+        ) = (arguments[name] for name in TOKEN_ARGUMENTS)
+        self.word_dropout = word_dropout
+        self.word_embedding = nn.Embedding(n_words, embedding_dim, padding_idx=0)
+        self.feature_embeddings = nn.ModuleList(
+            nn.Embedding(size, feature_embedding_dim, padding_idx=0)
+            for size in feature_sizes
+        )
+        width = embedding_dim + feature_embedding_dim * len(feature_sizes)
+        if char_features == "cnn":
+            self.char_encoder = CharCNN(n_chars, char_embedding_dim, char_hidden_size)
+        elif char_features == "lstm":
+            self.char_encoder = CharLSTM(n_chars, char_embedding_dim, char_hidden_size)
+        elif char_features is None:
+            self.char_encoder = None
+        else:
+            raise ValueError(f"Unknown char_features {char_features!r}.")
+        if self.char_encoder is not None:
+            width += self.char_encoder.output_size
+        self.dropout = Dropout(dropout)
+        return width
+
+    def _build_output(self, width, n_tags, crf):
+        """The linear layer from the encoder's ``width`` to tags, and the CRF."""
+        self.output = nn.Linear(width, n_tags)
+        self.crf = LinearChainCRF(n_tags) if crf else None
+
+    @torch.no_grad()
+    def reset_parameters(self, generator=None):
+        """Re-initialise every parameter from ``generator`` (None: torch's global).
+
+        Embeddings are uniform with variance 1/width (``reset_embedding``), the
+        character encoder and the output layer have torch's default
+        distributions, the encoder its own (``_reset_encoder``); the CRF's
+        scores are uniform on [-0.1, 0.1].
+        """
+        for embedding in (self.word_embedding, *self.feature_embeddings):
+            reset_embedding(embedding, generator)
+        if self.char_encoder is not None:
+            self.char_encoder.reset_parameters(generator)
+        self._reset_encoder(generator)
+        torch_default_uniform(self.output, generator)
+        if self.crf is not None:
+            self.crf.reset_parameters(generator)
+
+    def _reset_encoder(self, generator):
+        raise NotImplementedError
+
+    def encode(self, tokens, mask, lengths):
+        """The sentence encoder: token representations -> (batch, time, width)."""
+        raise NotImplementedError
+
+    def forward(self, inputs):
+        """Per-token tag scores (batch, time, n_tags), ``time`` the longest sentence.
+
+        ``inputs`` is ``(words, features, chars)``: word ids (batch, max_len),
+        feature ids (batch, max_len, n_features) and character ids
+        (batch, max_len, max_chars); the last two may have width 0.
+        """
+        tokens, mask, lengths = self.embed_tokens(inputs)
+        hidden = self.encode(tokens, mask, lengths)
+        return self.output(self.dropout(hidden))
+
+    def embed_tokens(self, inputs):
+        """``(tokens, mask, lengths)``: the dropped-out token representations
+        (batch, time, width), True on real tokens, and the sentence lengths
+        (at least 1), ``time`` the longest sentence of the batch."""
+        words, features, chars = inputs
+        lengths = (words != 0).sum(dim=1)
+        length = max(int(lengths.max()), 1)
+        words = words[:, :length]
+        mask = words != 0
+        if self.training and self.word_dropout > 0:
+            draws = torch.rand(
+                words.shape, device=words.device, generator=self.generator
+            )
+            drop = draws < self.word_dropout
+            words = torch.where(drop & mask, torch.full_like(words, UNKNOWN), words)
+        parts = [self.word_embedding(words)]
+        for i, embedding in enumerate(self.feature_embeddings):
+            parts.append(embedding(features[:, :length, i].long()))
+        if self.char_encoder is not None:
+            parts.append(self._encode_chars(chars[:, :length], mask))
+        tokens = self.dropout(torch.cat(parts, dim=2))
+        return tokens, mask, lengths.clamp(min=1)
+
+    def _encode_chars(self, chars, mask):
+        """Character representations of the real tokens, zeros at padding."""
+        n_chars = max(int((chars != 0).sum(dim=2).max()), 1)
+        real = chars[:, :, :n_chars][mask].long()
+        encoded = self.char_encoder(real)
+        out = encoded.new_zeros((*mask.shape, encoded.shape[1]))
+        out[mask] = encoded
+        return out
+
+    def loss(self, emissions, target):
+        """Mean per-token negative log-likelihood; ``target`` -1 at padding.
+
+        With the CRF it is the sentences' negative log-likelihood summed and
+        divided by the number of tokens, so that both outputs report a loss on
+        the same per-token scale.
+        """
+        target = target[:, : emissions.shape[1]]
+        mask = target >= 0
+        if self.crf is None:
+            return F.cross_entropy(
+                emissions.reshape(-1, emissions.shape[2]),
+                target.reshape(-1),
+                ignore_index=-1,
+            )
+        nll = self.crf.negative_log_likelihood(emissions, target, mask)
+        return nll.sum() / mask.sum()
+
+    def decode(self, emissions, mask):
+        """Best tag ids (batch, time): Viterbi with the CRF, else per-token argmax."""
+        if self.crf is None:
+            return emissions.argmax(dim=2)
+        return self.crf.decode(emissions, mask)
+
+    def marginals(self, emissions, mask):
+        """Per-token tag probabilities (batch, time, n_tags)."""
+        if self.crf is None:
+            return torch.softmax(emissions, dim=2)
+        return self.crf.marginals(emissions, mask)
+
+
+class SequenceTagger(TokenTagger):
+    """Embeddings -> (Bi)LSTM -> per-token tag scores [-> linear-chain CRF].
+
+    The token representation and the output are ``TokenTagger``'s; the
+    sentence encoder is a ``PaddedLSTM``. In training, word dropout draws from
+    the ``generator`` attribute and dropout from its ``Dropout`` layers' (see
+    ``draw_from``); torch's global generator unless set.
 
     Parameters
     ----------
@@ -299,24 +477,7 @@ class SequenceTagger(RandomDraws, nn.Module):
         crf=True,
     ):
         super().__init__()
-        self.word_dropout = word_dropout
-        self.word_embedding = nn.Embedding(n_words, embedding_dim, padding_idx=0)
-        self.feature_embeddings = nn.ModuleList(
-            nn.Embedding(size, feature_embedding_dim, padding_idx=0)
-            for size in feature_sizes
-        )
-        width = embedding_dim + feature_embedding_dim * len(feature_sizes)
-        if char_features == "cnn":
-            self.char_encoder = CharCNN(n_chars, char_embedding_dim, char_hidden_size)
-        elif char_features == "lstm":
-            self.char_encoder = CharLSTM(n_chars, char_embedding_dim, char_hidden_size)
-        elif char_features is None:
-            self.char_encoder = None
-        else:
-            raise ValueError(f"Unknown char_features {char_features!r}.")
-        if self.char_encoder is not None:
-            width += self.char_encoder.output_size
-        self.dropout = Dropout(dropout)
+        width = self._build_tokens(locals())
         self.lstm = PaddedLSTM(
             width,
             hidden_size,
@@ -324,28 +485,18 @@ class SequenceTagger(RandomDraws, nn.Module):
             bidirectional=bidirectional,
             dropout=dropout,
         )
-        self.output = nn.Linear(self.lstm.output_size, n_tags)
-        self.crf = LinearChainCRF(n_tags) if crf else None
+        self._build_output(self.lstm.output_size, n_tags, crf)
         self.reset_parameters()
 
     @torch.no_grad()
     def reset_parameters(self, generator=None):
         """Re-initialise every parameter from ``generator`` (None: torch's global).
 
-        Embeddings are uniform with variance 1/width (``reset_embedding``), the
-        LSTMs, the character CNN and the output layer have torch's default
+        As ``TokenTagger.reset_parameters``, the LSTMs with torch's default
         distributions, and the LSTMs' forget gates a bias of 1, so that early
-        training carries information across tokens; the CRF's scores are
-        uniform on [-0.1, 0.1].
+        training carries information across tokens.
         """
-        for embedding in (self.word_embedding, *self.feature_embeddings):
-            reset_embedding(embedding, generator)
-        if self.char_encoder is not None:
-            self.char_encoder.reset_parameters(generator)
-        self.lstm.reset_parameters(generator)
-        torch_default_uniform(self.output, generator)
-        if self.crf is not None:
-            self.crf.reset_parameters(generator)
+        super().reset_parameters(generator)
         for lstm in self.modules():
             if isinstance(lstm, nn.LSTM):
                 for name, parameter in lstm.named_parameters():
@@ -353,68 +504,9 @@ class SequenceTagger(RandomDraws, nn.Module):
                         hidden = lstm.hidden_size
                         parameter[hidden : 2 * hidden].fill_(1.0)
 
-    def forward(self, inputs):
-        """Per-token tag scores (batch, time, n_tags), ``time`` the longest sentence.
+    def _reset_encoder(self, generator):
+        self.lstm.reset_parameters(generator)
 
-        ``inputs`` is ``(words, features, chars)``: word ids (batch, max_len),
-        feature ids (batch, max_len, n_features) and character ids
-        (batch, max_len, max_chars); the last two may have width 0.
-        """
-        words, features, chars = inputs
-        lengths = (words != 0).sum(dim=1)
-        length = max(int(lengths.max()), 1)
-        words = words[:, :length]
-        mask = words != 0
-        if self.training and self.word_dropout > 0:
-            draws = torch.rand(
-                words.shape, device=words.device, generator=self.generator
-            )
-            drop = draws < self.word_dropout
-            words = torch.where(drop & mask, torch.full_like(words, UNKNOWN), words)
-        parts = [self.word_embedding(words)]
-        for i, embedding in enumerate(self.feature_embeddings):
-            parts.append(embedding(features[:, :length, i].long()))
-        if self.char_encoder is not None:
-            parts.append(self._encode_chars(chars[:, :length], mask))
-        tokens = self.dropout(torch.cat(parts, dim=2))
-        hidden = self.lstm(tokens, lengths.clamp(min=1))
-        return self.output(self.dropout(hidden))
-
-    def _encode_chars(self, chars, mask):
-        """Character representations of the real tokens, zeros at padding."""
-        n_chars = max(int((chars != 0).sum(dim=2).max()), 1)
-        real = chars[:, :, :n_chars][mask].long()
-        encoded = self.char_encoder(real)
-        out = encoded.new_zeros((*mask.shape, encoded.shape[1]))
-        out[mask] = encoded
-        return out
-
-    def loss(self, emissions, target):
-        """Mean per-token negative log-likelihood; ``target`` -1 at padding.
-
-        With the CRF it is the sentences' negative log-likelihood summed and
-        divided by the number of tokens, so that both outputs report a loss on
-        the same per-token scale.
-        """
-        target = target[:, : emissions.shape[1]]
-        mask = target >= 0
-        if self.crf is None:
-            return F.cross_entropy(
-                emissions.reshape(-1, emissions.shape[2]),
-                target.reshape(-1),
-                ignore_index=-1,
-            )
-        nll = self.crf.negative_log_likelihood(emissions, target, mask)
-        return nll.sum() / mask.sum()
-
-    def decode(self, emissions, mask):
-        """Best tag ids (batch, time): Viterbi with the CRF, else per-token argmax."""
-        if self.crf is None:
-            return emissions.argmax(dim=2)
-        return self.crf.decode(emissions, mask)
-
-    def marginals(self, emissions, mask):
-        """Per-token tag probabilities (batch, time, n_tags)."""
-        if self.crf is None:
-            return torch.softmax(emissions, dim=2)
-        return self.crf.marginals(emissions, mask)
+    def encode(self, tokens, mask, lengths):
+        """The BiLSTM's outputs (batch, time, ``lstm.output_size``)."""
+        return self.lstm(tokens, lengths)

@@ -34,6 +34,16 @@ REASONS = {
         "strings and a recurrence over the tokens, which the exporter does "
         "not express as a fixed graph of array operators"
     ),
+    "GAN": (
+        "it has no predict or transform of rows: its samples are drawn from "
+        "random noise by sample(); its generator network (module_.generator) "
+        "can go through torch.onnx.export, followed by the map back to X's "
+        "units, samples * scale_ + mean_"
+    ),
+    "TransformerTagger": (
+        "it tags sentences of any length through vocabulary lookups of "
+        "strings, which the exporter does not express as array operators"
+    ),
 }
 
 

@@ -10,6 +10,7 @@ probabilities come out as they do for scikit-learn's ``MLPClassifier``.
 from skl2onnx import update_registered_converter
 
 from sklearn_deep.convolutional import CNNClassifier, CNNRegressor
+from sklearn_deep.generative import GAN
 from sklearn_deep.graph import GCNClassifier
 from sklearn_deep.neural_network import Autoencoder, MLPClassifier, MLPRegressor
 from sklearn_deep.onnx._converters import (
@@ -28,7 +29,7 @@ from sklearn_deep.onnx._shapes import (
     calculate_transformer_shapes,
     convolutional,
 )
-from sklearn_deep.sequence import LSTMTagger
+from sklearn_deep.sequence import LSTMTagger, TransformerTagger
 from sklearn_deep.wrappers import TorchClassifier, TorchRegressor
 
 CLASSIFIER_OPTIONS = {
@@ -56,7 +57,14 @@ CONVERTERS = [
     (CNNRegressor, convolutional(calculate_regressor_shapes), convert_regressor, None),
 ]
 
-REFUSED = [GCNClassifier, LSTMTagger, TorchClassifier, TorchRegressor]
+REFUSED = [
+    GAN,
+    GCNClassifier,
+    LSTMTagger,
+    TransformerTagger,
+    TorchClassifier,
+    TorchRegressor,
+]
 
 
 def _alias(cls):

@@ -20,6 +20,7 @@ from sklearn.utils.validation import check_is_fitted
 from sklearn_deep._training._buckets import length_bucketed_batches
 from sklearn_deep.base import DeepEstimator, FitData, within_thread_budget
 from sklearn_deep.metrics import chunk_f1_score, token_accuracy_score
+from sklearn_deep.nn import build_uninitialized
 from sklearn_deep.sequence._encoding import (
     PADDING,
     TokenEncoder,
@@ -45,6 +46,44 @@ PREDICT_BATCH = 128
 # fewer on a small one so that an epoch has at least MIN_AUTO_BATCHES updates.
 AUTO_BATCH_SENTENCES = 16
 MIN_AUTO_BATCHES = 10
+
+
+# The fitted attributes every tagger documents (besides its ``module_``), put
+# in its docstring in place of this marker.
+TAGGER_ATTRIBUTES_MARKER = "    {tagger_attributes}\n"
+TAGGER_ATTRIBUTES = """\
+    classes_ : ndarray of shape (n_tags,)
+        The tags, sorted; ``predict`` returns values of this array.
+    vocabulary_ : dict
+        Word (lower-cased when ``lowercase``) to embedding row; 0 is padding and
+        1 the unknown word.
+    char_vocabulary_ : dict
+        Character to embedding row (when ``char_features`` is set).
+    feature_vocabularies_ : list of dict
+        Value to embedding row, one dict per extra token feature.
+    n_token_features_ : int
+        Number of extra categorical features per token (0 for string tokens).
+    feature_names_ : list of str or None
+        The feature keys, for dict tokens (the word under ``"word"``).
+    n_iter_ : int
+        Epochs run.
+    loss_curve_ : list of float
+        Mean per-token training loss of each epoch.
+    validation_scores_ : list of float or None
+        ``metric`` on the held-out sentences after each epoch (early stopping).
+    best_validation_score_ : float or None
+        The best of ``validation_scores_``.
+    history_ : skorch.history.History
+        One row per epoch: loss, validation score, learning rate, duration.
+    loss_ : float
+        Training loss of the last epoch.
+    best_loss_ : float or None
+        Lowest training loss, or None with early stopping.
+    t_ : int
+        Number of sentences seen, summed over the epochs.
+    gradient_norms_ : ndarray of shape (n_iter_, n_weight_matrices)
+        Mean norm of the gradient of each weight matrix per epoch.
+"""
 
 
 class BaseSequenceTagger(DeepEstimator):
@@ -127,11 +166,42 @@ class BaseSequenceTagger(DeepEstimator):
         """,
     }
 
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        doc = cls.__dict__.get("__doc__")
+        if doc and TAGGER_ATTRIBUTES_MARKER in doc:
+            cls.__doc__ = doc.replace(TAGGER_ATTRIBUTES_MARKER, TAGGER_ATTRIBUTES)
+
+    # The sentences per minibatch of batch_size="auto" on a large corpus.
+    _auto_batch_sentences = AUTO_BATCH_SENTENCES
+
     def _resolved_batch_size(self, n_samples):
         """``batch_size`` for ``n_samples`` sentences ("auto": see its doc)."""
         if self.batch_size != "auto":
             return self.batch_size
-        return max(1, min(AUTO_BATCH_SENTENCES, n_samples // MIN_AUTO_BATCHES))
+        return max(1, min(self._auto_batch_sentences, n_samples // MIN_AUTO_BATCHES))
+
+    def _build_module(self, device, dtype, generator):
+        """The network of ``_network_spec``, its weights drawn from ``generator``."""
+        factory, args, kwargs = self._network_spec()
+        module = build_uninitialized(factory, *args, **kwargs)
+        module.reset_parameters(generator)
+        return module.to(device=device, dtype=dtype)
+
+    def _token_network_kwargs(self):
+        """The network arguments of the token representation and the output."""
+        return {
+            "feature_sizes": [len(v) + 2 for v in self.feature_vocabularies_],
+            "embedding_dim": self.embedding_dim,
+            "feature_embedding_dim": self.feature_embedding_dim,
+            "n_chars": len(self.char_vocabulary_) + 2,
+            "char_features": self.char_features,
+            "char_embedding_dim": self.char_embedding_dim,
+            "char_hidden_size": self.char_hidden_size,
+            "dropout": self.dropout,
+            "word_dropout": self.word_dropout,
+            "crf": self.crf,
+        }
 
     # ------------------------------------------------------------- public API
     @_fit_context(prefer_skip_nested_validation=True)

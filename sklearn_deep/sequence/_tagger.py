@@ -10,7 +10,7 @@ from numbers import Integral, Real
 
 from sklearn_deep._training._parameters import TRAINING_PARAMETERS
 from sklearn_deep.base import store_parameters
-from sklearn_deep.nn import SequenceTagger, build_uninitialized
+from sklearn_deep.nn import SequenceTagger
 from sklearn_deep.sequence._base import BaseSequenceTagger
 from sklearn_deep.utils._fitted_checks import check_layer_count
 from sklearn_deep.utils._sklearn_compat import Interval
@@ -80,39 +80,9 @@ class LSTMTagger(BaseSequenceTagger):
 
     Attributes
     ----------
-    classes_ : ndarray of shape (n_tags,)
-        The tags, sorted; ``predict`` returns values of this array.
-    vocabulary_ : dict
-        Word (lower-cased when ``lowercase``) to embedding row; 0 is padding and
-        1 the unknown word.
-    char_vocabulary_ : dict
-        Character to embedding row (when ``char_features`` is set).
-    feature_vocabularies_ : list of dict
-        Value to embedding row, one dict per extra token feature.
-    n_token_features_ : int
-        Number of extra categorical features per token (0 for string tokens).
-    feature_names_ : list of str or None
-        The feature keys, for dict tokens (the word under ``"word"``).
     module_ : sklearn_deep.nn.SequenceTagger
         The trained network.
-    n_iter_ : int
-        Epochs run.
-    loss_curve_ : list of float
-        Mean per-token training loss of each epoch.
-    validation_scores_ : list of float or None
-        ``metric`` on the held-out sentences after each epoch (early stopping).
-    best_validation_score_ : float or None
-        The best of ``validation_scores_``.
-    history_ : skorch.history.History
-        One row per epoch: loss, validation score, learning rate, duration.
-    loss_ : float
-        Training loss of the last epoch.
-    best_loss_ : float or None
-        Lowest training loss, or None with early stopping.
-    t_ : int
-        Number of sentences seen, summed over the epochs.
-    gradient_norms_ : ndarray of shape (n_iter_, n_weight_matrices)
-        Mean norm of the gradient of each weight matrix per epoch.
+    {tagger_attributes}
 
     Notes
     -----
@@ -243,31 +213,19 @@ class LSTMTagger(BaseSequenceTagger):
 
     def _check_fitted_state(self, *, n_weights, n_bytes):
         super()._check_fitted_state(n_weights=n_weights, n_bytes=n_bytes)
-        check_layer_count(self.num_layers, n_weights)
+        # An LSTM layer holds 4 tensors per direction (input and hidden
+        # weights and biases).
+        directions = 2 if self.bidirectional else 1
+        check_layer_count(4 * directions * self.num_layers, n_weights)
 
     def _network_spec(self):
         return (
             SequenceTagger,
             (len(self.vocabulary_) + 2, len(self.classes_)),
             {
-                "feature_sizes": [len(v) + 2 for v in self.feature_vocabularies_],
-                "embedding_dim": self.embedding_dim,
-                "feature_embedding_dim": self.feature_embedding_dim,
-                "n_chars": len(self.char_vocabulary_) + 2,
-                "char_features": self.char_features,
-                "char_embedding_dim": self.char_embedding_dim,
-                "char_hidden_size": self.char_hidden_size,
+                **self._token_network_kwargs(),
                 "hidden_size": self.hidden_size,
                 "num_layers": self.num_layers,
                 "bidirectional": self.bidirectional,
-                "dropout": self.dropout,
-                "word_dropout": self.word_dropout,
-                "crf": self.crf,
             },
         )
-
-    def _build_module(self, device, dtype, generator):
-        factory, args, kwargs = self._network_spec()
-        module = build_uninitialized(factory, *args, **kwargs)
-        module.reset_parameters(generator)
-        return module.to(device=device, dtype=dtype)

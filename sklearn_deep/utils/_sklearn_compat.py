@@ -12,6 +12,7 @@ from sklearn.utils._param_validation import (
     Interval,
     Options,
     StrOptions,
+    validate_params,
 )
 from sklearn.utils.multiclass import _check_partial_fit_first_call
 from sklearn.utils.validation import _check_sample_weight, validate_data
@@ -27,4 +28,5 @@ __all__ = [
     "_fit_context",
     "check_matplotlib_support",
     "validate_data",
+    "validate_params",
 ]

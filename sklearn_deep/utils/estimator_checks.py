@@ -52,6 +52,17 @@ CHECK_PARAMETERS = {
         device="cpu",
         n_threads=1,
     ),
+    # Tiny networks and few updates: the checks only need a fitted sampler.
+    "GAN": dict(
+        latent_dim=2,
+        generator_hidden_layer_sizes=(8,),
+        discriminator_hidden_layer_sizes=(8,),
+        batch_size=32,
+        max_iter=3,
+        random_state=0,
+        device="cpu",
+        n_threads=1,
+    ),
     "MLPClassifier": dict(max_iter=100, random_state=0, device="cpu"),
     "MLPRegressor": dict(max_iter=100, random_state=0, device="cpu"),
     # A small MLP module class whose shapes come from each check's data.
