@@ -82,11 +82,12 @@ def _timed_fit(estimator, *args):
 
 
 # ------------------------------------------------------------ mode coverage
-def coverage_part(seeds, anchor_seeds, n_train, max_iter):
+def coverage_part(seeds, anchor_seeds, n_train, max_iter, datasets=tuple(DATASETS)):
     configs = {"GAN() (pac=2)": {}, "GAN(pac=1)": {"pac": 1}}
-    results = {(d, c): [] for d in DATASETS for c in configs}
+    results = {(d, c): [] for d in datasets for c in configs}
     for seed in range(seeds):
-        for dataset, (make, std) in DATASETS.items():
+        for dataset in datasets:
+            make, std = DATASETS[dataset]
             X, _, centers = make(n_train, random_state=seed, return_centers=True)
             for config, params in configs.items():
                 if params and seed >= anchor_seeds:
@@ -312,6 +313,14 @@ def main():
         default=["coverage", "speed", "digits"],
         choices=["coverage", "speed", "digits"],
     )
+    parser.add_argument(
+        "--datasets",
+        nargs="+",
+        default=list(DATASETS),
+        choices=list(DATASETS),
+        help="the data sets of the coverage part (one per process runs them "
+        "side by side on two cores)",
+    )
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
     torch.set_num_threads(1)
@@ -324,7 +333,13 @@ def main():
             if args.quick:
                 coverage_part(seeds=1, anchor_seeds=1, n_train=600, max_iter=3)
             else:
-                coverage_part(args.seeds, args.anchor_seeds, 10_000, max_iter=1500)
+                coverage_part(
+                    args.seeds,
+                    args.anchor_seeds,
+                    10_000,
+                    max_iter=1500,
+                    datasets=args.datasets,
+                )
         if "speed" in args.parts:
             if args.quick:
                 speed_part(rounds=1, n_train=2048, n_updates=8)
