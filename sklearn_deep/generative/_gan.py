@@ -26,7 +26,7 @@ from sklearn_deep.utils._fitted_checks import (
     check_fitted_count,
     check_layer_count,
 )
-from sklearn_deep.utils._fitting import check_hidden_layer_sizes
+from sklearn_deep.utils._fitting import check_hidden_layer_sizes, floating_dtype_of
 from sklearn_deep.utils._sklearn_compat import (
     Interval,
     StrOptions,
@@ -431,7 +431,7 @@ default="non_saturating"
     # ---------------------------------------------------------------- fitting
     def _validate_fit_data(self, X, y, fit):
         self._check_architecture()
-        self._sample_dtype = _dtype_name(X)
+        self._sample_dtype = floating_dtype_of(X).name
         X = self._validated_rows(X, reset=True)
         n_samples = X.shape[0]
         if n_samples < self.pac:
@@ -683,20 +683,6 @@ default="non_saturating"
                     "class_prior_ must hold one frequency per class: float64 "
                     "values of at least 0 that sum to 1."
                 )
-
-
-def _dtype_name(X):
-    """The dtype ``sample`` returns for training data ``X``: float32 if all of
-    its columns are (a pandas DataFrame's, nullable ones included), else
-    float64."""
-    dtypes = getattr(X, "dtypes", None)
-    if dtypes is None or not hasattr(dtypes, "__iter__"):
-        dtypes = [getattr(X, "dtype", None)]
-    for dtype in dtypes:
-        dtype = getattr(dtype, "numpy_dtype", dtype)
-        if dtype is None or np.dtype(dtype) != np.float32:
-            return "float64"
-    return "float32"
 
 
 def _feature_statistics(X):

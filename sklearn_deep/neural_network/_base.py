@@ -29,7 +29,7 @@ from sklearn_deep.nn import MultilayerPerceptron, build_uninitialized
 from sklearn_deep.utils._fitted_checks import (
     check_fitted_count,
 )
-from sklearn_deep.utils._fitting import check_hidden_layer_sizes
+from sklearn_deep.utils._fitting import check_hidden_layer_sizes, floating_dtype_of
 from sklearn_deep.utils._sklearn_compat import (
     HasMethods,
     Interval,
@@ -71,19 +71,6 @@ def weights_with_class_weight(sample_weight, class_weight, dtype):
             + " is zero for every sample."
         )
     return weights
-
-
-def floating_dtype_of(X):
-    """scikit-learn's floating dtype for ``X``: float32 if X is all float32.
-
-    Anything else (float64, integers, lists, mixed data frames) is float64.
-    """
-    dtypes = getattr(X, "dtypes", None)  # a data frame
-    if dtypes is not None and not isinstance(dtypes, np.dtype):
-        all_float32 = len(dtypes) > 0 and all(d == np.float32 for d in dtypes)
-        return np.dtype(np.float32 if all_float32 else np.float64)
-    dtype = getattr(X, "dtype", None)
-    return np.dtype(np.float32 if dtype == np.float32 else np.float64)
 
 
 class LayerArrays(list):

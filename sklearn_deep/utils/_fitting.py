@@ -2,8 +2,26 @@
 
 from numbers import Integral
 
+import numpy as np
+
 # The attributes of a fit in progress that sklearn.callback tears down after it.
 _CALLBACK_STATE = ("_callback_fit_ctx", "_skl_callbacks_to_teardown")
+
+
+def floating_dtype_of(X):
+    """scikit-learn's floating dtype for ``X``: float32 if X is all float32.
+
+    Anything else (float64, integers, lists, mixed data frames) is float64. A
+    data frame's columns count by their NumPy dtype, so pandas' nullable
+    ``Float32`` is float32 too.
+    """
+    dtypes = getattr(X, "dtypes", None)  # a data frame
+    if dtypes is None or isinstance(dtypes, np.dtype):
+        dtypes = [getattr(X, "dtype", None)]
+    all_float32 = len(dtypes) > 0 and all(
+        getattr(dtype, "numpy_dtype", dtype) == np.float32 for dtype in dtypes
+    )
+    return np.dtype(np.float32 if all_float32 else np.float64)
 
 
 def fit_or_restore(estimator, fit, *args, **kwargs):
