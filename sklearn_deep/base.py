@@ -66,6 +66,7 @@ from sklearn_deep.utils._pickling import HostPicklingMixin
 from sklearn_deep.utils._sklearn_compat import validate_data
 from sklearn_deep.utils._torch import (
     PREDICT_BLOCK_ROWS,
+    PREDICT_BLOCK_ROWS_CUDA,
     TORCH_DTYPES,
     make_generator,
     predict_in_blocks,
@@ -300,8 +301,9 @@ class DeepEstimator(
         """The engine's step (``_training/_steps.py``); None: the solver's."""
         return None
 
-    def _config_overrides(self, data, n_train):
-        """Config values the family decides from the data (e.g. batch size)."""
+    def _config_overrides(self, data, n_train, device):
+        """Config values the family decides from the data and the device
+        (e.g. the batch size)."""
         return {"batch_size": self._resolved_batch_size(data.n_samples)}
 
     # ------------------------------------------------------------ the template
@@ -353,7 +355,7 @@ class DeepEstimator(
             seed=fit.seed,
             device=fit.device,
             verbose=int(self.verbose),
-            **self._config_overrides(data, n_train),
+            **self._config_overrides(data, n_train, fit.device),
         )
         module, state = self._module_and_state(fit)
         fit.module = module
@@ -555,6 +557,18 @@ class DeepEstimator(
         """
         self._validate_params()
 
+    # prediction_block_size="auto": samples per forward pass on the CPU and on
+    # a CUDA device.
+    _auto_prediction_block = (PREDICT_BLOCK_ROWS, PREDICT_BLOCK_ROWS_CUDA)
+
+    def _prediction_block(self, device):
+        """Samples per forward pass of prediction on ``device``."""
+        size = getattr(self, "prediction_block_size", "auto")
+        if size != "auto":
+            return size
+        cpu, cuda = self._auto_prediction_block
+        return cuda if torch.device(device).type == "cuda" else cpu
+
     def _resolved_batch_size(self, n_samples):
         """``batch_size`` for ``n_samples``: "auto" is ``min(200, n_samples)``."""
         if getattr(self, "solver", None) == "lbfgs":
@@ -628,9 +642,8 @@ class TabularMixin:
             X_val = data.X[validation_rows]
             return self._user_scoring(X_val, y_val, sample_weight=sw_val)
         inputs = data.extra["inputs"]
-        blocks = np.array_split(
-            validation_rows, max(1, len(validation_rows) // PREDICT_BLOCK_ROWS)
-        )
+        block = self._prediction_block(fit.device)
+        blocks = np.array_split(validation_rows, max(1, len(validation_rows) // block))
 
         def score(module):
             outputs = [
@@ -686,7 +699,11 @@ class TabularMixin:
         parameter = next(self.module_.parameters())
         self.module_.eval()
         output = predict_in_blocks(
-            forward, X, dtype=parameter.dtype, device=parameter.device
+            forward,
+            X,
+            dtype=parameter.dtype,
+            device=parameter.device,
+            block_rows=self._prediction_block(parameter.device),
         )
         if output is None:
             return np.empty((0, n_outputs))

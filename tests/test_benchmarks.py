@@ -78,6 +78,19 @@ SCRIPTS = {
             "| bare_our_net |",
         ],
     ),
+    "bench_gpu.py": (
+        ["conll2000", "planetoid", "mnist1d"],
+        [
+            "| batch | ours s/epoch | bare s/epoch | ours/bare | target <= 1.1 |",
+            "| batch | precision | s/epoch | test accuracy |",
+            "| 256 | bf16 |",
+            "| device | precision | batch | epochs | s/epoch | test chunk F1 |",
+            "| cpu, 1 thread | fp32 |",
+            "| cora |",
+            "| citeseer |",
+            "| device | precision | epochs | s/epoch | test accuracy |",
+        ],
+    ),
     "bench_memory.py": (
         [],
         [

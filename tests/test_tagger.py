@@ -389,6 +389,24 @@ def test_crf_matches_brute_force():
         assert float(nll[0]) == pytest.approx(brute_log_z - scores[some])
 
 
+@pytest.mark.parametrize("time", [1, 2, 3, 8, 13])
+def test_the_parallel_forward_algorithm_equals_the_sequential_one(time):
+    generator = torch.Generator().manual_seed(time)
+    crf = LinearChainCRF(5).double()
+    crf.reset_parameters(generator)
+    emissions = torch.randn(
+        6, time, 5, dtype=torch.float64, generator=generator, requires_grad=True
+    )
+    lengths = torch.randint(1, time + 1, (6,), generator=generator)
+    lengths[0] = time
+    mask = torch.arange(time)[None, :] < lengths[:, None]
+    sequential = crf.log_partition(emissions, mask)
+    parallel = crf.parallel_log_partition(emissions, mask)
+    torch.testing.assert_close(parallel, sequential)
+    grads = [torch.autograd.grad(z.sum(), emissions)[0] for z in (sequential, parallel)]
+    torch.testing.assert_close(grads[1], grads[0])
+
+
 def test_network_output_shape_and_masked_loss():
     torch.manual_seed(0)
     module = SequenceTagger(10, 4, n_chars=6, char_features="cnn", hidden_size=5)

@@ -70,7 +70,13 @@ def test_a_sentence_alone_and_in_a_batch_of_longer_ones_gets_the_same_output():
     for params in (
         dict(char_features="cnn", positional="relative"),
         dict(crf=False, positional="learned", norm_first=False),
-        dict(positional="sinusoidal"),
+        dict(positional="sinusoidal", feedforward_kernel_size=1),
+        dict(
+            positional="relative",
+            feedforward_kernel_size=5,
+            n_layers=2,
+            activation="relu",
+        ),
     ):
         tagger = _small(max_iter=2, **params).fit(X, y)
         sentence = ["a", "x", "b"]
@@ -165,6 +171,41 @@ def test_bad_head_count_is_a_clear_error_and_leaves_nothing_fitted():
     assert not hasattr(tagger, "module_")
 
 
+def test_even_feedforward_kernel_is_a_clear_error_and_leaves_nothing_fitted():
+    X, y = _context_task(20)
+    tagger = _small(feedforward_kernel_size=2)
+    with pytest.raises(ValueError, match="feedforward_kernel_size=2 must be odd"):
+        tagger.fit(X, y)
+    assert not hasattr(tagger, "module_")
+
+
+def test_the_feedforward_convolution_sees_exactly_its_neighbours():
+    # Without attention (one head looking at nothing but itself is hard to
+    # arrange), take the feed-forward branch alone: with kernel 3, changing
+    # token 0 changes the outputs of tokens 0 and 1 only; with kernel 1,
+    # token 0's alone.
+    for kernel, changed in ((3, [0, 1]), (1, [0])):
+        layer = (
+            TransformerTaggerNetwork(
+                10,
+                3,
+                d_model=8,
+                n_heads=2,
+                dim_feedforward=8,
+                feedforward_kernel_size=kernel,
+            )
+            .encoder.layers[0]
+            .eval()
+        )
+        x = torch.randn(1, 5, 8, generator=torch.Generator().manual_seed(0))
+        mask = torch.ones(1, 5, dtype=torch.bool)
+        y = x.clone()
+        y[0, 0] += 1.0
+        with torch.no_grad():
+            diff = (layer._feedforward(x, mask) - layer._feedforward(y, mask)).abs()
+        assert torch.nonzero(diff.sum(-1)[0]).flatten().tolist() == changed
+
+
 def test_common_checks():
     X, y = _context_task(24)
     bad_inputs = [
@@ -174,6 +215,8 @@ def test_common_checks():
         ("X a string", "a x", [["O"]], TypeError),
         ("bad parameter", {"n_layers": 0}, ValueError),
         ("bad positional", {"positional": "rotary"}, ValueError),
+        ("bad feed-forward kernel", {"feedforward_kernel_size": 0}, ValueError),
+        ("bad activation", {"activation": "tanh"}, ValueError),
     ]
     checks = common_checks(
         lambda: _small(max_iter=1),

@@ -4,7 +4,7 @@ A per-sample ``DataLoader`` (index one row, collate a list) costs as much as the
 network itself for small MLPs; slicing whole tensors by a random permutation
 does not. Dense data stays on the training device, so a batch never crosses the
 bus; sparse data stays a scipy matrix on the host and only one batch at a time is
-made dense.
+made dense, and copied to a GPU from page-locked memory without blocking.
 
 A minibatch whose rows all have zero weight is skipped: it has nothing to learn
 from (its weighted loss is 0 / 0), and an optimiser step on it would still move
@@ -167,8 +167,13 @@ class Batches:
             return self.inputs[index]
         if isinstance(index, torch.Tensor):
             index = index.cpu().numpy()
-        rows = self.inputs[index].toarray()
-        return torch.as_tensor(rows, dtype=self.dtype, device=self.target.device)
+        rows = torch.as_tensor(self.inputs[index].toarray(), dtype=self.dtype)
+        device = self.target.device
+        if device.type == "cuda":
+            # From page-locked memory the copy runs without blocking the host,
+            # which goes on to densify the next batch meanwhile.
+            return rows.pin_memory().to(device, non_blocking=True)
+        return rows
 
 
 def _shard(index, rank, world_size, device):

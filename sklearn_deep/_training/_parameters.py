@@ -15,6 +15,7 @@ from numbers import Integral, Real
 import numpy as np
 import torch
 
+from sklearn_deep._training._precision import PRECISIONS
 from sklearn_deep.utils._sklearn_compat import Interval, Options, StrOptions
 
 SOLVERS = ("sgd", "adagrad", "rmsprop", "adam", "lbfgs")
@@ -130,6 +131,20 @@ nearly 0 to what the schedule gives, which it follows from then on.
 It is the usual recipe for attention trained from scratch (Vaswani et
 al., 2017), whose first large steps can otherwise destabilise training.
 0 disables it. Ignored by "lbfgs".""",
+        ),
+        _entry(
+            "precision",
+            "fp32",
+            [StrOptions(set(PRECISIONS))],
+            '{"fp32", "bf16", "fp16"}',
+            """Arithmetic of the training forward passes: "fp32", or mixed
+precision, "bf16" or "fp16": matrix products and convolutions in 16-bit
+floats (``torch.autocast``) while weights, gradients and optimiser state
+stay float32; "fp16" also scales the loss against gradient underflow.
+"fp16" runs on CUDA only, "bf16" on CUDA GPUs that have it (Ampere and
+later) and on the CPU (fast only with bfloat16 instructions); elsewhere
+training warns and runs in float32. Prediction stays in full precision.
+Ignored by "lbfgs".""",
         ),
         _entry(
             "power_t",
@@ -321,6 +336,22 @@ the last 1,000 updates. None keeps each epoch's own weights.""",
             "str or torch.device",
             """Where to train: "auto" (CUDA when available, else the CPU), "cpu",
 "cuda" or "cuda:N".""",
+            in_config=False,
+        ),
+        _entry(
+            "prediction_block_size",
+            "auto",
+            # Bounded: every block is allocated whole, and a loaded file's
+            # parameters are untrusted.
+            [StrOptions({"auto"}), Interval(Integral, 1, 2**20, closed="both")],
+            'int or "auto"',
+            """Samples per forward pass when predicting (and transforming,
+scoring): the network sees at most this many at once, which bounds the
+memory prediction takes on any input. "auto": 256 rows on the CPU and
+8,192 on a CUDA device, where a block's cost is mostly its kernel
+launches and copies. Every block of a call is padded to this size, so a
+row's prediction does not depend on the rows predicted with it. At
+most 2**20.""",
             in_config=False,
         ),
         _entry(

@@ -67,3 +67,17 @@ def warmup_factors(config, state, n_batches):
         min(1.0, (state.n_iter + (i + 1) / n_batches) / warmup)
         for i in range(n_batches)
     ]
+
+
+def batch_scaled_learning_rate(learning_rate, solver, factor):
+    """The learning rate for batches ``factor`` times as large.
+
+    Plain SGD takes the linear scaling rule (Goyal et al., 2017: ``factor``
+    times the step, so that an epoch moves the weights as far); the adaptive
+    optimisers (Adam, RMSProp, Adagrad) the square-root rule (Malladi et al.,
+    2022: their steps are already normalised by the gradients' size, and the
+    gradient noise falls as the square root of the batch).
+    """
+    if factor == 1:
+        return learning_rate
+    return learning_rate * (factor if solver == "sgd" else factor**0.5)

@@ -24,8 +24,10 @@ generator), gradient accumulation, clipping and mixed precision
 step through the engine.
 
 Here: ``FirstOrderStep`` (minibatch SGD, Adagrad, RMSProp, Adam, with the
-learning-rate warm-up of ``config.warmup`` applied per batch) and
-``LBFGSStep`` (full-batch L-BFGS).
+learning-rate warm-up of ``config.warmup`` applied per batch and the mixed
+precision of ``config.precision``) and ``LBFGSStep`` (full-batch L-BFGS, in
+the network's own precision: its line search compares losses too closely for
+16-bit products).
 """
 
 import torch
@@ -35,6 +37,11 @@ from sklearn_deep._training._optimizers import (
     make_optimizer,
     penalized_parameters,
     set_learning_rate,
+)
+from sklearn_deep._training._precision import (
+    MixedPrecision,
+    effective_precision,
+    to_full_precision,
 )
 from sklearn_deep._training._schedules import warmup_factors
 
@@ -62,11 +69,19 @@ class FirstOrderStep:
         self.config = config
         self.weights = penalized_parameters(module)
         self.optimizer = None
+        self.precision = None
 
     def begin(self, run):
         self.optimizer = make_optimizer(self.module, self.config)
         if run.state.optimizer_state is not None:
             self.optimizer.load_state_dict(run.state.optimizer_state)
+        self.precision = self._mixed_precision()
+
+    def _mixed_precision(self):
+        device = self.config.device
+        return MixedPrecision(
+            effective_precision(self.config.precision, device), device
+        )
 
     def finished(self, run):
         return False
@@ -91,6 +106,7 @@ class FirstOrderStep:
             p for group in self.optimizer.param_groups for p in group["params"]
         ]
         step = fast_step(self.optimizer)
+        precision = self.precision
         l1, l2 = config.alpha_l1, config.alpha
         record_every = max(1, len(batches) // GRADIENT_NORM_SAMPLES)
         # The per-batch learning rates of a warm-up (None once it is over).
@@ -101,12 +117,18 @@ class FirstOrderStep:
             if warmup is not None:
                 factor = warmup[min(i, len(warmup) - 1)]
                 set_learning_rate(self.optimizer, run.learning_rate * factor)
-            loss = loss_fn(module(inputs), target, sample_weight)
+            if precision.enabled:
+                with precision.autocast():
+                    output = module(inputs)
+                loss = loss_fn(to_full_precision(output), target, sample_weight)
+            else:
+                loss = loss_fn(module(inputs), target, sample_weight)
             # Dropping the gradients is what zero_grad(set_to_none=True) does,
             # without its profiler hooks.
             for parameter in parameters:
                 parameter.grad = None
-            loss.backward()
+            precision.scale(loss).backward()
+            precision.unscale(self.optimizer)
             if l1 or l2:
                 # Gradients of (alpha / 2 ||w||^2 + alpha_l1 ||w||_1) / n, with n
                 # the batch's total sample weight: scikit-learn's scaling of the
@@ -135,7 +157,7 @@ class FirstOrderStep:
                 torch.nn.utils.clip_grad_norm_(
                     parameters, config.clip_grad_norm, foreach=True
                 )
-            step()
+            precision.step(step, self.optimizer)
             batch_losses.append(loss.detach())
             batch_sizes.append(target.shape[0])
         # One host synchronisation per epoch, not per batch. The mean is over
@@ -189,6 +211,9 @@ class LBFGSStep(FirstOrderStep):
     def begin(self, run):
         super().begin(run)
         self.first_epoch = run.state.n_iter
+
+    def _mixed_precision(self):
+        return MixedPrecision("fp32", self.config.device)
 
     def finished(self, run):
         """Whether L-BFGS has used up ``max_fun`` function evaluations.

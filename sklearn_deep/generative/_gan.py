@@ -470,7 +470,7 @@ default="non_saturating"
         target = torch.as_tensor(condition, dtype=fit.dtype, device=fit.device)
         return FitData(n_samples, X=X, y=y, extra={"inputs": inputs, "target": target})
 
-    def _config_overrides(self, data, n_train):
+    def _config_overrides(self, data, n_train, device):
         # The engine's schedule is a factor of both networks' learning rates;
         # a GAN has no convergence test (its losses are a game's, not a
         # minimum's), so the stopping rule never fires.

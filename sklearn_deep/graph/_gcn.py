@@ -294,6 +294,7 @@ default="relu"
         n_iter_no_change=10,
         weight_averaging=None,
         max_fun=15000,
+        precision="fp32",
         device="auto",
         dtype="float32",
         n_threads=None,
@@ -360,7 +361,7 @@ default="relu"
             extra={"nodes": nodes, "target": target},
         )
 
-    def _config_overrides(self, data, n_train):
+    def _config_overrides(self, data, n_train, device):
         # The engine scales penalties by 1 / n per batch (scikit-learn's
         # convention); alpha here is the paper's unscaled weight decay.
         return {

@@ -39,6 +39,7 @@ from sklearn_deep.nn._tagger import (
     TokenTagger,
 )
 from sklearn_deep.nn._transformer import (
+    FEEDFORWARD_ACTIVATIONS,
     POSITIONAL_ENCODINGS,
     TransformerEncoder,
     TransformerTaggerNetwork,
@@ -49,6 +50,7 @@ __all__ = [
     "GLOBAL_POOLINGS",
     "NOISE_TYPES",
     "POOLINGS",
+    "FEEDFORWARD_ACTIVATIONS",
     "POSITIONAL_ENCODINGS",
     "WEIGHT_INITS",
     "AutoencoderNetwork",

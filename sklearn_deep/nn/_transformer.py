@@ -16,15 +16,20 @@ the attention scores (``RelativePositionBias``), which starts as ALiBi's
 locality penalty. For tagging, where a token's neighbours matter most, the
 relative bias with a CRF scored best (see the tagger's documentation).
 
-Padding: keys at padding get no attention weight, every other layer is per
-token, so a sentence's outputs do not depend on the other sentences of its
-batch.
+The feed-forward network of each layer can look at a token's neighbours too
+(``feedforward_kernel_size``): its first layer is then a convolution over the
+sentence's tokens, as in FastSpeech's feed-forward transformer blocks (Ren et
+al., 2019), a local view that attention has to learn otherwise.
+
+Padding: keys at padding get no attention weight, the feed-forward
+convolution sees zeros beyond a sentence's last token, and every other layer
+is per token, so a sentence's outputs do not depend on the other sentences of
+its batch.
 """
 
 import math
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from sklearn_deep.nn._attention import MultiHeadSelfAttention
@@ -33,6 +38,9 @@ from sklearn_deep.nn._init import torch_default_uniform
 from sklearn_deep.nn._tagger import TokenTagger
 
 POSITIONAL_ENCODINGS = ("relative", "sinusoidal", "learned")
+# The feed-forward networks' activations: Vaswani et al.'s ReLU, or the GELU
+# of BERT and its successors.
+FEEDFORWARD_ACTIVATIONS = {"relu": nn.ReLU, "gelu": nn.GELU}
 # Offsets beyond this share one relative-position bias.
 MAX_RELATIVE_DISTANCE = 16
 # Positions of the learned absolute embeddings; later ones share the last.
@@ -65,7 +73,7 @@ class TransformerLayer(nn.Module):
     n_heads : int
         Attention heads.
     dim_feedforward : int
-        Hidden units of the feed-forward network (GELU).
+        Hidden units of the feed-forward network.
     dropout : float
         Dropout on each residual branch.
     attention_dropout : float
@@ -74,6 +82,12 @@ class TransformerLayer(nn.Module):
         Pre-LN ``x + f(norm(x))`` when True, post-LN ``norm(x + f(x))`` else.
     relative_positions : int or None
         Clipping distance of a relative-position bias, or None for none.
+    feedforward_kernel_size : int, default=1
+        Tokens seen by each hidden unit of the feed-forward network, an odd
+        number: 1 is the position-wise network (a linear layer), more a
+        convolution over the token and its neighbours.
+    activation : {"gelu", "relu"}, default="gelu"
+        The feed-forward network's activation.
     """
 
     def __init__(
@@ -85,16 +99,35 @@ class TransformerLayer(nn.Module):
         attention_dropout,
         norm_first,
         relative_positions,
+        feedforward_kernel_size=1,
+        activation="gelu",
     ):
         super().__init__()
+        if activation not in FEEDFORWARD_ACTIVATIONS:
+            raise ValueError(f"Unknown activation {activation!r}.")
+        if feedforward_kernel_size < 1 or feedforward_kernel_size % 2 == 0:
+            raise ValueError(
+                f"feedforward_kernel_size={feedforward_kernel_size} must be an "
+                "odd positive number."
+            )
         self.norm_first = norm_first
         self.attention = MultiHeadSelfAttention(
             d_model, n_heads, attention_dropout, relative_positions
         )
         self.norm1 = nn.LayerNorm(d_model)
-        self.linear1 = nn.Linear(d_model, dim_feedforward)
+        self.linear1 = (
+            nn.Linear(d_model, dim_feedforward)
+            if feedforward_kernel_size == 1
+            else nn.Conv1d(
+                d_model,
+                dim_feedforward,
+                feedforward_kernel_size,
+                padding=feedforward_kernel_size // 2,
+            )
+        )
         self.linear2 = nn.Linear(dim_feedforward, d_model)
         self.norm2 = nn.LayerNorm(d_model)
+        self.activation = FEEDFORWARD_ACTIVATIONS[activation]()
         self.dropout = Dropout(dropout)
 
     @torch.no_grad()
@@ -106,19 +139,26 @@ class TransformerLayer(nn.Module):
         for norm in (self.norm1, self.norm2):
             norm.reset_parameters()
 
-    def _feedforward(self, x):
-        return self.linear2(self.dropout(F.gelu(self.linear1(x))))
+    def _feedforward(self, x, mask):
+        if isinstance(self.linear1, nn.Linear):
+            hidden = self.linear1(x)
+        else:
+            # Zeros at padding, so that the last tokens of a short sentence
+            # see the convolution's zero padding, as in a batch of their own.
+            x = x.masked_fill(~mask[:, :, None], 0.0)
+            hidden = self.linear1(x.transpose(1, 2)).transpose(1, 2)
+        return self.linear2(self.dropout(self.activation(hidden)))
 
     def forward(self, x, mask, need_weights=False):
         """``x`` (batch, time, d_model) -> same shape, and the attention weights."""
         if self.norm_first:
             attended, weights = self.attention(self.norm1(x), mask, need_weights)
             x = x + self.dropout(attended)
-            x = x + self.dropout(self._feedforward(self.norm2(x)))
+            x = x + self.dropout(self._feedforward(self.norm2(x), mask))
         else:
             attended, weights = self.attention(x, mask, need_weights)
             x = self.norm1(x + self.dropout(attended))
-            x = self.norm2(x + self.dropout(self._feedforward(x)))
+            x = self.norm2(x + self.dropout(self._feedforward(x, mask)))
         return x, weights
 
 
@@ -146,6 +186,11 @@ class TransformerEncoder(nn.Module):
     positional : {"relative", "sinusoidal", "learned"}, default="relative"
         A relative-position bias in each layer's attention, or absolute
         position vectors (fixed or learned) added to the projected inputs.
+    feedforward_kernel_size : int, default=1
+        Tokens seen by each hidden unit of a layer's feed-forward network (an
+        odd number; 1: position-wise).
+    activation : {"gelu", "relu"}, default="gelu"
+        The feed-forward networks' activation.
     """
 
     def __init__(
@@ -159,6 +204,8 @@ class TransformerEncoder(nn.Module):
         attention_dropout=0.1,
         norm_first=True,
         positional="relative",
+        feedforward_kernel_size=1,
+        activation="gelu",
     ):
         super().__init__()
         if positional not in POSITIONAL_ENCODINGS:
@@ -181,6 +228,8 @@ class TransformerEncoder(nn.Module):
                 attention_dropout,
                 norm_first,
                 relative,
+                feedforward_kernel_size,
+                activation,
             )
             for _ in range(n_layers)
         )
@@ -241,6 +290,10 @@ n_chars, char_features, char_embedding_dim, char_hidden_size
     d_model, n_layers, n_heads, dim_feedforward, attention_dropout, \
 norm_first, positional
         The encoder's (``TransformerEncoder``).
+    feedforward_kernel_size : int, default=3
+        The encoder's: tokens seen by each feed-forward hidden unit.
+    activation : {"gelu", "relu"}, default="gelu"
+        The encoder's feed-forward activation.
     residual_dropout : float, default=0.1
         The encoder's ``dropout``: on its residual branches and feed-forward
         hidden units.
@@ -267,10 +320,12 @@ norm_first, positional
         d_model=128,
         n_layers=2,
         n_heads=4,
-        dim_feedforward=256,
+        dim_feedforward=128,
         attention_dropout=0.1,
         norm_first=True,
         positional="relative",
+        feedforward_kernel_size=3,
+        activation="gelu",
         residual_dropout=0.1,
         dropout=0.5,
         word_dropout=0.0,
@@ -288,6 +343,8 @@ norm_first, positional
             attention_dropout,
             norm_first,
             positional,
+            feedforward_kernel_size,
+            activation,
         )
         self._build_output(d_model, n_tags, crf)
         self.reset_parameters()

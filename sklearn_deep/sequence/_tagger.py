@@ -206,6 +206,8 @@ class LSTMTagger(BaseSequenceTagger):
         epsilon=1e-8,
         n_iter_no_change=5,
         weight_averaging=0.2,
+        precision="fp32",
+        prediction_block_size="auto",
         device="auto",
         n_threads=1,
     ):

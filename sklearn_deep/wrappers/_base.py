@@ -25,7 +25,6 @@ from sklearn_deep.base import (
 from sklearn_deep.utils._fitted_checks import check_feature_names, check_fitted_count
 from sklearn_deep.utils._sklearn_compat import _check_sample_weight
 from sklearn_deep.utils._torch import (
-    PREDICT_BLOCK_ROWS,
     TORCH_DTYPES,
     to_numpy,
     to_tensor,
@@ -215,7 +214,7 @@ class BaseTorchEstimator(DeepEstimator):
             return lambda module: user_score(_unwrapped(module))
         inputs = data.extra["inputs"]
         rows = torch.as_tensor(validation_rows, device=fit.device)
-        blocks = rows.split(PREDICT_BLOCK_ROWS)
+        blocks = rows.split(self._prediction_block(fit.device))
 
         @torch.inference_mode()
         def score(module):
@@ -313,7 +312,7 @@ class BaseTorchEstimator(DeepEstimator):
                 names,
                 float_dtype=dtype,
                 device=device,
-                block_rows=PREDICT_BLOCK_ROWS,
+                block_rows=self._prediction_block(device),
                 check=check,
                 activate=self._activate,
             )
