@@ -24,8 +24,11 @@ pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceW
 
 
 class _Corpus:
-    def __init__(self, n_samples):
+    """What ``_config_overrides`` reads of a fit's data: sentences of 24 tokens."""
+
+    def __init__(self, n_samples, length=24):
         self.n_samples = n_samples
+        self.extra = {"words": [["w"] * length] * n_samples}
 
 
 def test_batch_scaled_learning_rate_is_linear_for_sgd_and_square_root_else():
@@ -72,6 +75,18 @@ def test_a_small_corpus_grows_its_batches_only_as_far_as_ten_an_epoch():
     on_gpu = tagger._config_overrides(corpus, 450, CUDA)
     assert on_gpu["batch_size"] == 45
     assert on_gpu["learning_rate_init"] == pytest.approx(0.002 * (45 / 16) ** 0.5)
+
+
+def test_transformer_auto_batches_hold_about_768_tokens():
+    tagger = TransformerTagger()
+    for length, sentences in ((24, 32), (16, 48), (48, 16)):
+        overrides = tagger._config_overrides(_Corpus(9000, length), 9000, CPU)
+        assert overrides["batch_size"] == sentences
+    # The LSTM's stay 16 sentences whatever their length.
+    assert LSTMTagger()._config_overrides(_Corpus(9000, 48), 9000, CPU) == {
+        "batch_size": 16,
+        "learning_rate_init": 0.002,
+    }
 
 
 def test_tabular_auto_batches_stay_scikit_learns_on_cuda():

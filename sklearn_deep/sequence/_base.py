@@ -191,26 +191,35 @@ class BaseSequenceTagger(DeepEstimator):
     # on a CUDA device.
     _auto_prediction_block = (PREDICT_BATCH, PREDICT_BATCH_CUDA)
 
-    # The sentences per minibatch of batch_size="auto" on a large corpus.
+    # The sentences per minibatch of batch_size="auto" on a large corpus; or,
+    # when _auto_batch_tokens is set, as many sentences of the corpus's mean
+    # length as make about that many tokens.
     _auto_batch_sentences = AUTO_BATCH_SENTENCES
+    _auto_batch_tokens = None
 
-    def _resolved_batch_size(self, n_samples, device=None):
-        """``batch_size`` for ``n_samples`` sentences ("auto": see its doc)."""
+    def _resolved_batch_size(self, n_samples, device=None, mean_length=None):
+        """``batch_size`` for ``n_samples`` sentences of ``mean_length`` tokens
+        on average ("auto": see its doc)."""
         if self.batch_size != "auto":
             return self.batch_size
         sentences = self._auto_batch_sentences
+        if self._auto_batch_tokens and mean_length:
+            sentences = max(1, round(self._auto_batch_tokens / mean_length))
         if device is not None and torch.device(device).type == "cuda":
             sentences *= AUTO_BATCH_SCALE_CUDA
         return max(1, min(sentences, n_samples // MIN_AUTO_BATCHES))
 
     def _config_overrides(self, data, n_train, device):
-        batch_size = self._resolved_batch_size(data.n_samples, device)
+        words = data.extra["words"]
+        mean_length = sum(map(len, words)) / max(1, len(words))
+        batch_size = self._resolved_batch_size(data.n_samples, device, mean_length)
         overrides = {"batch_size": batch_size}
         if self.batch_size == "auto":
             # Larger automatic batches on a GPU take a larger step (see
             # batch_scaled_learning_rate); the final rate of the linear
             # schedule follows unless it was given.
-            factor = batch_size / self._resolved_batch_size(data.n_samples)
+            cpu_batch = self._resolved_batch_size(data.n_samples, None, mean_length)
+            factor = batch_size / cpu_batch
             overrides["learning_rate_init"] = batch_scaled_learning_rate(
                 self.learning_rate_init, self.solver, factor
             )

@@ -146,8 +146,8 @@ class TransformerTagger(BaseSequenceTagger):
     ...                            dim_feedforward=16, char_features=None,
     ...                            batch_size=4, learning_rate_init=0.01,
     ...                            max_iter=10, random_state=0)
-    >>> tagger.fit(X, y).predict([["a", "dog", "sleeps"], ["the"]])
-    [['DET', 'NOUN', 'VERB'], ['DET']]
+    >>> tagger.fit(X, y).predict([["a", "dog", "sleeps"], ["the", "cat"]])
+    [['DET', 'NOUN', 'VERB'], ['DET', 'NOUN']]
     >>> tagger.attention_weights(["a", "dog", "sleeps"]).shape
     (1, 4, 3, 3)
     """
@@ -172,16 +172,21 @@ class TransformerTagger(BaseSequenceTagger):
         "word_dropout": [Interval(Real, 0, 1, closed="left")],
     }
 
-    # batch_size="auto": 32 sentences a batch on a large corpus; attention
-    # runs over all positions at once, so larger batches cost little more.
+    # batch_size="auto": batches of about 768 tokens on a large corpus, 32
+    # sentences of CoNLL-2000 (24 tokens on average); attention runs over all
+    # positions at once, so its cost is per token, and a corpus of short
+    # sentences (UD English-EWT's 16) needs fewer, larger batches of them.
     _auto_batch_sentences = 32
+    _auto_batch_tokens = 768
 
     _training_docs = {
         **LSTMTagger._training_docs,
         "batch_size": """
-            Sentences per minibatch. "auto" takes 32 sentences, or fewer on a
-            small corpus so that an epoch has at least 10 minibatches (one
-            sentence per batch below 20 sentences). On a CUDA device "auto"
+            Sentences per minibatch. "auto" takes as many sentences of the
+            training set's mean length as make 768 tokens (32 sentences of
+            24 tokens, 47 of 16), or fewer on a small corpus so that an epoch
+            has at least 10 minibatches (one sentence per batch below 20
+            sentences). On a CUDA device "auto"
             takes 4 times as many (128) and multiplies ``learning_rate_init``
             by 2 (the square root of 4; by 4 for "sgd"). An explicit
             ``batch_size`` is used as given, with the learning rate as given.
