@@ -125,26 +125,6 @@ def warm_up(device):
 
 
 # --------------------------------------------------------------------- MLP
-def bare_mlp_epochs(data, batch_size, epochs, device, seed=0):
-    """The bare loop of ``bench_mlp.py`` with its tensors on ``device``."""
-    generator = torch.Generator(device=device).manual_seed(seed)
-    X = torch.as_tensor(data.X_train, device=device)
-    y = torch.as_tensor(data.y_train, device=device)
-    torch.manual_seed(seed)
-    model = bench_mlp.MLPModule(X.shape[1]).to(device)
-    optimizer = torch.optim.Adam(model.parameters(), lr=bench_mlp.LEARNING_RATE)
-    n = X.shape[0]
-    for _ in range(epochs):
-        order = torch.randperm(n, generator=generator, device=device)
-        for start in range(0, n, batch_size):
-            rows = order[start : start + batch_size]
-            loss = F.cross_entropy(model(X[rows]), y[rows])
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-    return model
-
-
 def mlp_tables(args, device):
     data = bench_mlp.load_data(2_000 if args.quick else 60_000)
     epochs = 1 if args.quick else args.mlp_epochs
@@ -157,7 +137,8 @@ def mlp_tables(args, device):
             _, s = timed(lambda est=est: est.fit(data.X_train, data.y_train), device)
             ours.append(s / epochs)
             _, s = timed(
-                lambda b=batch: bare_mlp_epochs(data, b, epochs, device), device
+                lambda b=batch: bench_mlp.train_bare(data, b, epochs, 0, device=device),
+                device,
             )
             bare.append(s / epochs)
         ratio = median(ours) / median(bare)

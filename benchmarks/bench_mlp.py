@@ -335,6 +335,39 @@ def run_skorch_tensor(data: Data, batch_size: int, epochs: int, seed: int) -> Fi
     return fit_skorch(net, data, seed)
 
 
+def train_bare(
+    data: Data,
+    batch_size: int,
+    epochs: int,
+    seed: int,
+    glorot: bool = False,
+    device: str | torch.device = "cpu",
+) -> nn.Module:
+    """The bare loop itself: Adam over minibatches of tensors on ``device``."""
+    torch.manual_seed(seed)
+    g = torch.Generator(device=device).manual_seed(seed)
+    X = torch.as_tensor(data.X_train, device=device)
+    y = torch.as_tensor(data.y_train, device=device)
+    model = MLPModule(X.shape[1], HIDDEN, N_CLASSES)
+    if glorot:
+        for layer in (model.hidden, model.output):
+            nn.init.xavier_uniform_(layer.weight)
+            nn.init.zeros_(layer.bias)
+    model.to(device)
+    opt = torch.optim.Adam(model.parameters(), lr=LEARNING_RATE)
+    n = X.shape[0]
+    model.train()
+    for _ in range(epochs):
+        perm = torch.randperm(n, generator=g, device=device)
+        for start in range(0, n, batch_size):
+            idx = perm[start : start + batch_size]
+            loss = F.cross_entropy(model(X[idx]), y[idx])
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+    return model
+
+
 def run_bare(
     data: Data, batch_size: int, epochs: int, seed: int, glorot: bool = False
 ) -> FitResult:
@@ -346,30 +379,9 @@ def run_bare(
     accuracy from what the training loop does.
     """
 
-    def fit() -> nn.Module:
-        torch.manual_seed(seed)
-        g = torch.Generator().manual_seed(seed)
-        X = torch.from_numpy(data.X_train)
-        y = torch.from_numpy(data.y_train)
-        model = MLPModule(X.shape[1], HIDDEN, N_CLASSES)
-        if glorot:
-            for layer in (model.hidden, model.output):
-                nn.init.xavier_uniform_(layer.weight)
-                nn.init.zeros_(layer.bias)
-        opt = torch.optim.Adam(model.parameters(), lr=LEARNING_RATE)
-        n = X.shape[0]
-        model.train()
-        for _ in range(epochs):
-            perm = torch.randperm(n, generator=g)
-            for start in range(0, n, batch_size):
-                idx = perm[start : start + batch_size]
-                loss = F.cross_entropy(model(X[idx]), y[idx])
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                opt.step()
-        return model
-
-    model, seconds = timed(fit)
+    model, seconds = timed(
+        lambda: train_bare(data, batch_size, epochs, seed, glorot=glorot)
+    )
     model.eval()
     with torch.no_grad():
         y_pred = model(torch.from_numpy(data.X_test)).argmax(dim=1).numpy()

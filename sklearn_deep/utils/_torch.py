@@ -156,14 +156,14 @@ def predict_in_blocks(forward, X, *, dtype, device, block_rows=PREDICT_BLOCK_ROW
         rows = X[start : start + block_rows]
         rows = rows.toarray() if hasattr(rows, "toarray") else rows
         n_rows = rows.shape[0]
-        outputs.append(forward(_padded_block(rows, block_rows, dtype, device))[:n_rows])
+        outputs.append(forward(padded_block(rows, block_rows, dtype, device))[:n_rows])
     # The outputs stay on the device until the end: one copy back, and on a
     # GPU the next block's copy and forward pass are queued without waiting
     # for this one's result.
     return to_numpy(torch.cat(outputs)) if outputs else None
 
 
-def _padded_block(rows, block_rows, dtype, device):
+def padded_block(rows, block_rows, dtype, device):
     """``rows`` (a numpy array) padded with zero rows to ``block_rows``, on ``device``.
 
     For a CUDA device the block is assembled in page-locked host memory and
@@ -172,6 +172,7 @@ def _padded_block(rows, block_rows, dtype, device):
     overlaps with the device's work on this one.
     """
     n_rows = rows.shape[0]
+    device = torch.device(device)
     if device.type != "cuda":
         block = torch.zeros((block_rows, *rows.shape[1:]), dtype=dtype, device=device)
         block[:n_rows] = to_tensor(rows, dtype, device)

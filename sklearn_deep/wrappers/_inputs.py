@@ -15,7 +15,7 @@ import torch
 from sklearn.utils.validation import check_array, check_consistent_length
 
 from sklearn_deep.utils._sklearn_compat import validate_data
-from sklearn_deep.utils._torch import to_numpy, to_tensor
+from sklearn_deep.utils._torch import padded_block, to_numpy, to_tensor
 
 
 def _cast(array, float_dtype, keep_integer, name, owner):
@@ -197,11 +197,7 @@ def predict_blocks(
         for array in arrays:
             rows = array[start : start + block_rows]
             dtype = torch.long if array.dtype.kind == "i" else float_dtype
-            block = torch.zeros(
-                (block_rows, *rows.shape[1:]), dtype=dtype, device=device
-            )
-            block[: rows.shape[0]] = to_tensor(rows, dtype, device)
-            blocks.append(block)
+            blocks.append(padded_block(rows, block_rows, dtype, device))
         n_rows = min(block_rows, n_samples - start)
         output = call_module(module, blocks[0] if names is None else blocks, names)
         check(output, block_rows)
