@@ -21,7 +21,8 @@ from sklearn_deep.nn import (
     TransformerTaggerNetwork,
     build_uninitialized,
 )
-from sklearn_deep.nn._attention import alibi_slopes
+from sklearn_deep.nn._attention import MultiHeadSelfAttention, alibi_slopes
+from sklearn_deep.nn._transformer import neighbourhood_convolution
 from sklearn_deep.utils.estimator_checks import common_checks
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -204,6 +205,37 @@ def test_the_feedforward_convolution_sees_exactly_its_neighbours():
         with torch.no_grad():
             diff = (layer._feedforward(x, mask) - layer._feedforward(y, mask)).abs()
         assert torch.nonzero(diff.sum(-1)[0]).flatten().tolist() == changed
+
+
+@pytest.mark.parametrize("kernel", [1, 3, 5])
+def test_the_neighbourhood_product_is_the_convolution(kernel):
+    conv = torch.nn.Conv1d(6, 4, kernel, padding=kernel // 2)
+    x = torch.randn(3, 7, 6, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        expected = conv(x.transpose(1, 2)).transpose(1, 2)
+        np.testing.assert_allclose(
+            neighbourhood_convolution(x, conv), expected, rtol=1e-5, atol=1e-6
+        )
+
+
+@pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16])
+def test_padding_gets_no_attention_in_half_precision_either(dtype):
+    # Under autocast the scores are half precision, where adding anything to
+    # float32's most negative number would overflow to -inf: the padding's
+    # score stays finite, gets weight 0, and a row of padding alone stays
+    # finite too.
+    attention = MultiHeadSelfAttention(8, 2, relative_positions=4)
+    attention.reset_parameters(torch.Generator().manual_seed(0))
+    x = torch.randn(3, 5, 8, generator=torch.Generator().manual_seed(1)).to(dtype)
+    attention = attention.to(dtype).eval()
+    mask = torch.tensor([[True] * 5, [True, True, False, False, False], [False] * 5])
+    with torch.no_grad():
+        output, weights = attention(x, mask, need_weights=True)
+    assert torch.isfinite(output).all() and torch.isfinite(weights).all()
+    assert (weights[1, :, :, 2:] == 0).all()
+    torch.testing.assert_close(
+        weights.float().sum(-1), torch.ones(3, 2, 5), rtol=0.01, atol=0.01
+    )
 
 
 def test_common_checks():

@@ -2,11 +2,11 @@
 
 Scaled dot-product attention (Vaswani et al., 2017, "Attention Is All You
 Need"): for each head ``h``, ``softmax(Q_h K_h^T / sqrt(d_head) + B_h) V_h``,
-``B_h`` a bias added to the scores: minus infinity for the keys that are
-padding (so a token never attends to another sentence's padding, and its
-output does not depend on how long the other sentences of its batch are),
-plus an optional learned bias for each relative offset ``j - i``
-(``RelativePositionBias``).
+``B_h`` a bias added to the scores: a large negative score for the keys that
+are padding, which softmax turns into a weight of exactly 0 (so a token never
+attends to another sentence's padding, and its output does not depend on how
+long the other sentences of its batch are), plus an optional learned bias for
+each relative offset ``j - i`` (``RelativePositionBias``).
 
 Every module here has ``reset_parameters(generator)``, drawing all its
 initial weights from ``generator`` (torch's global generator when None).
@@ -19,6 +19,13 @@ from torch import nn
 
 from sklearn_deep.nn._dropout import Dropout
 from sklearn_deep.nn._init import torch_default_uniform
+
+# The score of a key at padding: exp gives exactly 0 for it after softmax's
+# shift by the row's maximum, and unlike -inf a row without any real key (an
+# empty sentence) stays finite. Not the dtype's most negative number: under
+# autocast the scores are float16 or bfloat16, where adding anything to that
+# overflows to -inf.
+PADDING_SCORE = -1e4
 
 
 def alibi_slopes(n_heads):
@@ -148,15 +155,21 @@ class MultiHeadSelfAttention(nn.Module):
         # sentences of 40 tokens, 4 heads of 32, with a bias and a padding
         # mask, took 3.9-4.3 ms against its 4.6-4.7 on one CPU thread; and
         # the weights are at hand for inspection and for a dropout that draws
-        # from the layer's own generator.
-        scores = (q * (1.0 / math.sqrt(width // heads))) @ k.transpose(-1, -2)
-        if self.position_bias is not None:
-            scores = scores + self.position_bias(time)
-        # The most negative float, not -inf: exp gives exactly 0 all the same,
-        # and a row without any real key (an empty sentence) stays finite.
-        scores = scores.masked_fill(
-            ~mask[:, None, None, :], torch.finfo(scores.dtype).min
+        # from the layer's own generator. The scaling, the position bias and
+        # the padding mask enter that matmul as baddbmm's alpha and input
+        # rather than as passes of their own over the scores (3% of a
+        # tagger's training step).
+        bias = x.new_zeros(batch, 1, 1, time).masked_fill_(
+            ~mask[:, None, None, :], PADDING_SCORE
         )
+        if self.position_bias is not None:
+            bias = bias + self.position_bias(time)
+        scores = torch.baddbmm(
+            bias.expand(batch, heads, time, time).reshape(batch * heads, time, time),
+            q.reshape(batch * heads, time, -1),
+            k.reshape(batch * heads, time, -1).transpose(1, 2),
+            alpha=1.0 / math.sqrt(width // heads),
+        ).view(batch, heads, time, time)
         weights = torch.softmax(scores, dim=-1)
         context = self.dropout(weights) @ v
         output = self.out(context.transpose(1, 2).reshape(batch, time, width))

@@ -194,7 +194,7 @@ class TransformerTagger(BaseSequenceTagger):
         "max_iter": """
             Maximum number of epochs. With the defaults an epoch over
             CoNLL-2000 (212,000 training tokens, word and POS columns) takes
-            about 20 CPU-seconds on one thread.
+            about 17 CPU-seconds on one thread.
         """,
         "weight_averaging": """
             After each epoch, use the mean of the weights reached at the end of
