@@ -398,8 +398,8 @@ def interleaved_throughput(task, runs, tokens, epochs, repeats):
 
     The runs alternate order every round, so that a drift of the machine's
     speed affects them alike. An untimed round comes first: the first fit of
-    a process pays one-time costs (the allocator's growth, the first calls of
-    each kernel) that made it up to 20% slower than the later rounds.
+    a process ran up to 20% slower than the later rounds (costs paid once
+    per process), which counted against whichever run came first.
     """
     names = list(runs)
     results = {name: [] for name in names}

@@ -64,7 +64,8 @@ def sinusoidal_positions(length, width, device=None, dtype=None):
 
 
 def neighbourhood_convolution(x, conv):
-    """``conv`` (an ``nn.Conv1d`` over time) on ``x`` (batch, time, channels).
+    """``conv`` (an ``nn.Conv1d`` over time, stride 1, padding ``kernel // 2``)
+    on ``x`` (batch, time, channels).
 
     The same sums as ``conv(x.transpose(1, 2)).transpose(1, 2)``, as one
     matrix product: each token's vector beside those of its neighbours (zeros
