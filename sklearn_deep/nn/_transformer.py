@@ -64,10 +64,11 @@ def sinusoidal_positions(length, width, device=None, dtype=None):
 
 
 def neighbourhood_convolution(x, conv):
-    """``conv`` (an ``nn.Conv1d`` over time, stride 1, padding ``kernel // 2``)
-    on ``x`` (batch, time, channels).
+    """``conv`` (an ``nn.Conv1d`` over time) on ``x`` (batch, time, channels).
 
-    The same sums as ``conv(x.transpose(1, 2)).transpose(1, 2)``, as one
+    For a ``conv`` of stride 1 padded by ``kernel_size // 2`` on each side,
+    as the feed-forward layers' are: the same sums as
+    ``conv(x.transpose(1, 2)).transpose(1, 2)``, as one
     matrix product: each token's vector beside those of its neighbours (zeros
     beyond the ends) times the kernel laid out to match. The feed-forward
     convolution of 128 to 128 channels over 3 tokens, forward and backward,
